@@ -1,0 +1,537 @@
+//! The engine: a world of services, its kinds, its hooks, and the operations that move them.
+
+use std::sync::Arc;
+
+use bevy_ecs::bundle::{Bundle, NoBundleEffect};
+use bevy_ecs::entity::Entity;
+use bevy_ecs::error::FallbackErrorHandler;
+use bevy_ecs::query::{IterQueryData, QueryState, With};
+use bevy_ecs::schedule::IntoScheduleConfigs;
+use bevy_ecs::system::{In, IntoSystem, ScheduleSystem};
+use bevy_ecs::world::World;
+use lifecycle_ecs_components::{
+    ExitErrorInfo, ExitErrors, HookError, HookFailures, HookType, KindDescriptor, KindId,
+    Lifecycle, LifecycleChildren, LifecycleFlags, LifecycleParent, LifecycleState, ServiceId,
+    ServiceKind, UnsupportedHookError,
+};
+use lifecycle_ecs_systems::transition::Transitions;
+use lifecycle_ecs_systems::{PhaseContext, Targets, capture_system_error};
+
+use crate::attached_hooks::{AttachedHooks, HookOutput};
+use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
+use crate::kind_registry::{KindError, KindInfo, KindRegistry};
+
+/// A child could not be attached to a parent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AttachChildError {
+    /// One of the two entities is not a service.
+    #[error("{0} is not a service (it has no `Lifecycle`)")]
+    NotAService(Entity),
+    /// Children can only be attached while the parent is CREATED (AIPerf's rule).
+    #[error(
+        "Cannot attach child {child} to {parent} in state {state}. Please attach children before initializing or starting the lifecycle."
+    )]
+    ParentNotCreated {
+        /// The parent's id.
+        parent: ServiceId,
+        /// The child's id.
+        child: ServiceId,
+        /// The parent's state.
+        state: LifecycleState,
+    },
+    /// The child already has a lifecycle parent (one parent per child).
+    #[error("{child} already has a lifecycle parent")]
+    AlreadyAttached {
+        /// The child's id.
+        child: ServiceId,
+    },
+    /// Attaching would make a service its own ancestor.
+    #[error("attaching {child} to {parent} would create a cycle")]
+    Cycle {
+        /// The parent's id.
+        parent: ServiceId,
+        /// The child's id.
+        child: ServiceId,
+    },
+    /// The lifecycle tree would be deeper than 255 levels.
+    #[error("the lifecycle tree would be deeper than 255 levels")]
+    TooDeep,
+}
+
+/// The lifecycle engine: services are entities, hooks are systems, and operations move batches of
+/// services through `CREATED → INITIALIZING → INITIALIZED → STARTING → RUNNING → STOPPING →
+/// STOPPED` (or FAILED).
+///
+/// # Example
+/// ```
+/// use bevy_ecs::prelude::*;
+/// use lifecycle_ecs::prelude::*;
+///
+/// #[derive(Component, Default)]
+/// #[require(Lifecycle)]
+/// struct Worker;
+/// impl ServiceKind for Worker {
+///     const NAME: &'static str = "Worker";
+///     type Bases = (Lifecycle,);
+/// }
+///
+/// #[derive(Component, Default)]
+/// struct Connected(bool);
+///
+/// fn connect(mut targets: Targets<Worker, &mut Connected>) {
+///     targets.for_each(|_, mut connected| connected.0 = true);
+/// }
+///
+/// let mut engine = Engine::new();
+/// engine.add_hook::<Worker, _>(HookType::OnInit, connect).unwrap();
+/// let workers = engine.spawn_batch_with(Worker, 3, |_| Connected(false));
+/// let report = engine.initialize(Selection::All);
+/// assert_eq!(report.moved, 3);
+/// assert!(workers.iter().all(|&w| engine.world().get::<Connected>(w).unwrap().0));
+/// assert_eq!(engine.state(workers[0]), Some(LifecycleState::Initialized));
+/// ```
+pub struct Engine {
+    pub(crate) world: World,
+    pub(crate) kinds: KindRegistry,
+    pub(crate) hooks: HookRegistry,
+    pub(crate) attached: AttachedHooks,
+    pub(crate) transitions: Transitions,
+    services: QueryState<(), With<Lifecycle>>,
+    next_serial: u32,
+    pub(crate) max_depth: u8,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    /// An engine with an empty world and the root kind registered.
+    pub fn new() -> Self {
+        let mut world = World::new();
+        world.init_resource::<HookFailures>();
+        world.init_resource::<PhaseContext>();
+        world.insert_resource(FallbackErrorHandler(capture_system_error));
+        let mut kinds = KindRegistry::default();
+        kinds
+            .register(&mut world, KindDescriptor::of::<Lifecycle>())
+            .expect("the root kind registers");
+        let transitions = Transitions::new(&mut world);
+        let services = world.query_filtered();
+        Self {
+            world,
+            kinds,
+            hooks: HookRegistry::default(),
+            attached: AttachedHooks::default(),
+            transitions,
+            services,
+            next_serial: 0,
+            max_depth: 0,
+        }
+    }
+
+    /// The world holding the services.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The world, mutably (spawn extra components, insert resources, …). Use the engine's
+    /// operations, not direct writes, to change lifecycle state.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// Registers kind `K` and its bases (done implicitly by spawning or adding hooks).
+    ///
+    /// # Errors
+    /// [`KindError`] if the bases cannot be linearized, contradict the order of kinds registered
+    /// earlier, or are not required components of `K`.
+    pub fn register_kind<K: ServiceKind>(&mut self) -> Result<KindId, KindError> {
+        Ok(self.kind_info::<K>()?.id)
+    }
+
+    fn kind_info<K: ServiceKind>(&mut self) -> Result<&KindInfo, KindError> {
+        self.kinds
+            .register(&mut self.world, KindDescriptor::of::<K>())
+    }
+
+    /// Every hook type kind `K` provides, its bases' included.
+    ///
+    /// # Errors
+    /// [`KindError`] if `K` cannot be registered.
+    pub fn provided_hooks<K: ServiceKind>(
+        &mut self,
+    ) -> Result<lifecycle_ecs_components::HookTypeSet, KindError> {
+        Ok(self.kind_info::<K>()?.provided.clone())
+    }
+
+    fn validated_kind<K: ServiceKind>(
+        &mut self,
+        hook_type: HookType,
+    ) -> Result<KindInfo, HookRegistrationError> {
+        let info = self.kind_info::<K>()?;
+        if !info.provided.contains(hook_type) {
+            return Err(UnsupportedHookError {
+                hook_type,
+                kind: info.name,
+                provided: info.provided.clone(),
+            }
+            .into());
+        }
+        Ok(info.clone())
+    }
+
+    /// Registers `system` as a hook of `hook_type` for kind `K`, named after its function.
+    ///
+    /// The hook runs for every service of kind `K` (derived kinds included) when `hook_type`'s
+    /// schedule runs; it finds them with a [`Targets<K, _>`](Targets) parameter. Hooks registered
+    /// after services exist apply from the next operation.
+    ///
+    /// # Errors
+    /// [`HookRegistrationError::Unsupported`] if neither `K` nor its bases provide `hook_type`;
+    /// [`HookRegistrationError::UnnamedClosure`] for a closure (use
+    /// [`add_named_hook`](Self::add_named_hook)).
+    pub fn add_hook<K: ServiceKind, M>(
+        &mut self,
+        hook_type: HookType,
+        system: impl IntoScheduleConfigs<ScheduleSystem, M> + 'static,
+    ) -> Result<(), HookRegistrationError> {
+        let name = hook_name_of_value(&system)?;
+        self.add_named_hook::<K, M>(hook_type, name, system)
+    }
+
+    /// Registers `system` (a function or a closure) as a hook of `hook_type` for kind `K`, under
+    /// `name`.
+    ///
+    /// # Errors
+    /// [`HookRegistrationError::Unsupported`] if neither `K` nor its bases provide `hook_type`.
+    pub fn add_named_hook<K: ServiceKind, M>(
+        &mut self,
+        hook_type: HookType,
+        name: impl Into<Arc<str>>,
+        system: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> Result<(), HookRegistrationError> {
+        let info = self.validated_kind::<K>(hook_type)?;
+        self.hooks
+            .add::<K, M>(&mut self.world, &info, hook_type, name.into(), system);
+        Ok(())
+    }
+
+    /// Registers a per-service hook: `f` runs once per target service of kind `K` with its `D`
+    /// components; an `Err` fails that service only.
+    ///
+    /// # Errors
+    /// [`HookRegistrationError::Unsupported`] if neither `K` nor its bases provide `hook_type`.
+    ///
+    /// # Example
+    /// ```
+    /// use bevy_ecs::prelude::*;
+    /// use lifecycle_ecs::prelude::*;
+    /// #[derive(Component, Default)]
+    /// struct Budget(u32);
+    /// let mut engine = Engine::new();
+    /// engine
+    ///     .add_entity_hook::<Lifecycle, &Budget, _, _>(HookType::OnInit, "check_budget", |_, budget| {
+    ///         if budget.0 == 0 { Err("no budget") } else { Ok(()) }
+    ///     })
+    ///     .unwrap();
+    /// let rich = engine.spawn_with(Lifecycle, Budget(5));
+    /// let poor = engine.spawn_with(Lifecycle, Budget(0));
+    /// let report = engine.initialize(Selection::All);
+    /// assert_eq!(report.moved, 1);
+    /// assert_eq!(engine.state(rich), Some(LifecycleState::Initialized));
+    /// assert_eq!(engine.state(poor), Some(LifecycleState::Failed));
+    /// ```
+    pub fn add_entity_hook<K, D, E, F>(
+        &mut self,
+        hook_type: HookType,
+        name: impl Into<Arc<str>>,
+        mut f: F,
+    ) -> Result<(), HookRegistrationError>
+    where
+        K: ServiceKind,
+        D: IterQueryData + 'static,
+        E: Into<HookError> + 'static,
+        F: for<'a, 'b> FnMut(Entity, D::Item<'a, 'b>) -> Result<(), E> + Send + Sync + 'static,
+    {
+        let system = move |mut targets: Targets<K, D>| targets.try_for_each(&mut f);
+        self.add_named_hook::<K, _>(hook_type, name, system)
+    }
+
+    /// Attaches `system` as a hook of `hook_type` to one service (AIPerf's `attach_hook`). It
+    /// receives the service's entity, runs after the kind hooks (first, for ON_STOP), and is
+    /// validated against the service's own kind.
+    ///
+    /// # Errors
+    /// [`HookRegistrationError::NotAService`] or [`HookRegistrationError::Unsupported`].
+    pub fn attach_hook<O: HookOutput, M>(
+        &mut self,
+        entity: Entity,
+        hook_type: HookType,
+        name: impl Into<Arc<str>>,
+        system: impl IntoSystem<In<Entity>, O, M> + 'static,
+    ) -> Result<(), HookRegistrationError> {
+        let kind = self
+            .world
+            .get::<ServiceId>(entity)
+            .map(ServiceId::kind)
+            .ok_or(HookRegistrationError::NotAService(entity))?;
+        let info = self
+            .kinds
+            .by_id(kind)
+            .ok_or(HookRegistrationError::NotAService(entity))?;
+        if !info.provided.contains(hook_type) {
+            return Err(UnsupportedHookError {
+                hook_type,
+                kind: info.name,
+                provided: info.provided.clone(),
+            }
+            .into());
+        }
+        self.attached
+            .attach(&mut self.world, entity, hook_type, name.into(), system);
+        Ok(())
+    }
+
+    fn next_id<K: ServiceKind>(&mut self, kind: KindId, name: Option<String>) -> ServiceId {
+        let serial = self.next_serial;
+        self.next_serial = self.next_serial.wrapping_add(1);
+        match name {
+            Some(name) => ServiceId::named(kind, serial, name),
+            None => ServiceId::generated(kind, serial),
+        }
+    }
+
+    /// Spawns one service of kind `kind` with a generated id.
+    ///
+    /// # Panics
+    /// Panics if the kind cannot be registered (see [`try_spawn_with`](Self::try_spawn_with)).
+    #[track_caller]
+    pub fn spawn<K: ServiceKind>(&mut self, kind: K) -> Entity {
+        self.spawn_with(kind, ())
+    }
+
+    /// Spawns one service of kind `kind` with extra components.
+    ///
+    /// # Panics
+    /// Panics if the kind cannot be registered (see [`try_spawn_with`](Self::try_spawn_with)).
+    #[track_caller]
+    pub fn spawn_with<K: ServiceKind, B: Bundle>(&mut self, kind: K, extra: B) -> Entity {
+        self.try_spawn_with(kind, extra, None)
+            .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME))
+    }
+
+    /// Spawns one service, optionally with a given id string.
+    ///
+    /// # Errors
+    /// [`KindError`] if the kind cannot be registered.
+    pub fn try_spawn_with<K: ServiceKind, B: Bundle>(
+        &mut self,
+        kind: K,
+        extra: B,
+        name: Option<String>,
+    ) -> Result<Entity, KindError> {
+        let kind_id = self.register_kind::<K>()?;
+        let id = self.next_id::<K>(kind_id, name);
+        Ok(self.world.spawn((kind, id, extra)).id())
+    }
+
+    /// Spawns `count` services of kind `kind` in one batch, each with `extra(i)`.
+    ///
+    /// # Panics
+    /// Panics if the kind cannot be registered.
+    #[track_caller]
+    pub fn spawn_batch_with<K: ServiceKind + Clone, B: Bundle<Effect: NoBundleEffect>>(
+        &mut self,
+        kind: K,
+        count: usize,
+        mut extra: impl FnMut(usize) -> B,
+    ) -> Vec<Entity> {
+        let kind_id = self
+            .register_kind::<K>()
+            .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
+        let first = self.next_serial;
+        self.next_serial = self.next_serial.wrapping_add(count as u32);
+        self.world
+            .spawn_batch((0..count).map(|i| {
+                (
+                    kind.clone(),
+                    ServiceId::generated(kind_id, first.wrapping_add(i as u32)),
+                    extra(i),
+                )
+            }))
+            .collect()
+    }
+
+    /// Spawns `count` services of kind `kind` in one batch.
+    ///
+    /// # Panics
+    /// Panics if the kind cannot be registered.
+    #[track_caller]
+    pub fn spawn_batch<K: ServiceKind + Clone>(&mut self, kind: K, count: usize) -> Vec<Entity> {
+        self.spawn_batch_with(kind, count, |_| ())
+    }
+
+    /// Attaches `child` to `parent` in the lifecycle tree (AIPerf's `attach_child_lifecycle`).
+    ///
+    /// # Errors
+    /// [`AttachChildError`] unless both are services, the parent is CREATED, the child has no
+    /// parent yet, no cycle forms and the tree stays within 255 levels.
+    pub fn attach_child(&mut self, parent: Entity, child: Entity) -> Result<(), AttachChildError> {
+        let parent_id = self
+            .world
+            .get::<ServiceId>(parent)
+            .cloned()
+            .ok_or(AttachChildError::NotAService(parent))?;
+        let child_id = self
+            .world
+            .get::<ServiceId>(child)
+            .cloned()
+            .ok_or(AttachChildError::NotAService(child))?;
+        let state = self.state(parent).ok_or(AttachChildError::NotAService(parent))?;
+        if state != LifecycleState::Created {
+            return Err(AttachChildError::ParentNotCreated {
+                parent: parent_id,
+                child: child_id,
+                state,
+            });
+        }
+        if self.world.get::<LifecycleParent>(child).is_some() {
+            return Err(AttachChildError::AlreadyAttached { child: child_id });
+        }
+        let mut ancestor = Some(parent);
+        while let Some(current) = ancestor {
+            if current == child {
+                return Err(AttachChildError::Cycle {
+                    parent: parent_id,
+                    child: child_id,
+                });
+            }
+            ancestor = self.world.get::<LifecycleParent>(current).map(|p| p.0);
+        }
+        let parent_depth = self
+            .world
+            .get::<LifecycleFlags>(parent)
+            .map_or(0, |flags| flags.depth());
+        let child_depth = parent_depth.checked_add(1).ok_or(AttachChildError::TooDeep)?;
+        // The child's subtree moves down by `shift` levels.
+        let current = self.world.get::<LifecycleFlags>(child).map_or(0, |f| f.depth());
+        let shift = child_depth - current;
+        let mut subtree = vec![child];
+        let mut index = 0;
+        while index < subtree.len() {
+            if let Some(children) = self.world.get::<LifecycleChildren>(subtree[index]) {
+                subtree.extend_from_slice(children.as_slice());
+            }
+            index += 1;
+        }
+        let mut deepest = 0;
+        for &entity in &subtree {
+            let depth = self
+                .world
+                .get::<LifecycleFlags>(entity)
+                .map_or(0, |f| f.depth())
+                .checked_add(shift)
+                .ok_or(AttachChildError::TooDeep)?;
+            deepest = deepest.max(depth);
+        }
+        for &entity in &subtree {
+            if let Some(mut flags) = self.world.get_mut::<LifecycleFlags>(entity) {
+                let depth = flags.depth() + shift;
+                flags.set_depth(depth);
+            }
+        }
+        self.max_depth = self.max_depth.max(deepest);
+        self.world.entity_mut(child).insert(LifecycleParent(parent));
+        Ok(())
+    }
+
+    /// Spawns a service of kind `kind` and attaches it as a child of `parent`.
+    ///
+    /// # Errors
+    /// As [`attach_child`](Self::attach_child); the spawned entity is despawned on error.
+    pub fn spawn_child<K: ServiceKind>(
+        &mut self,
+        parent: Entity,
+        kind: K,
+    ) -> Result<Entity, AttachChildError> {
+        let child = self.spawn(kind);
+        if let Err(error) = self.attach_child(parent, child) {
+            self.world.despawn(child);
+            return Err(error);
+        }
+        Ok(child)
+    }
+
+    /// Sets a service's stop-requested flag by hand (AIPerf's `stop_requested = True`): a later
+    /// `stop` is then ignored. Returns `false` if `entity` is not a service.
+    pub fn request_stop(&mut self, entity: Entity) -> bool {
+        match self.world.get_mut::<LifecycleFlags>(entity) {
+            Some(mut flags) => {
+                flags.set_stop_requested(true);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A service's state.
+    pub fn state(&self, entity: Entity) -> Option<LifecycleState> {
+        self.world.get::<LifecycleState>(entity).copied()
+    }
+
+    /// A service's flags (stop requested, was initialized / started / stopped, depth).
+    pub fn flags(&self, entity: Entity) -> Option<LifecycleFlags> {
+        self.world.get::<LifecycleFlags>(entity).copied()
+    }
+
+    /// A service's id.
+    pub fn service_id(&self, entity: Entity) -> Option<&ServiceId> {
+        self.world.get::<ServiceId>(entity)
+    }
+
+    /// A service's exit errors (empty unless it failed).
+    pub fn exit_errors(&self, entity: Entity) -> &[ExitErrorInfo] {
+        self.world
+            .get::<ExitErrors>(entity)
+            .map_or(&[], ExitErrors::as_slice)
+    }
+
+    /// A service's lifecycle children, in attach order.
+    pub fn children(&self, entity: Entity) -> &[Entity] {
+        self.world
+            .get::<LifecycleChildren>(entity)
+            .map_or(&[], LifecycleChildren::as_slice)
+    }
+
+    /// How many hooks of `hook_type` are registered for kinds (attached hooks not counted).
+    pub fn hook_count(&self, hook_type: HookType) -> usize {
+        self.hooks.count(hook_type)
+    }
+
+    /// Every hook failure recorded so far.
+    pub fn failures(&self) -> &HookFailures {
+        self.world.resource::<HookFailures>()
+    }
+
+    /// How many services exist.
+    pub fn service_count(&mut self) -> usize {
+        self.services.iter(&self.world).len()
+    }
+
+    /// How many services are in each state, indexed by [`LifecycleState::index`].
+    pub fn state_counts(&mut self) -> [usize; 8] {
+        let mut counts = [0; 8];
+        let mut query = self.world.query::<&LifecycleState>();
+        query
+            .iter(&self.world)
+            .for_each(|state| counts[state.index()] += 1);
+        counts
+    }
+}
+
+fn hook_name_of_value<T>(_value: &T) -> Result<Arc<str>, HookRegistrationError> {
+    hook_name_of::<T>()
+}

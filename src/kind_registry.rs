@@ -1,0 +1,192 @@
+//! Kind registration: C3 linearization, a global kind order, and provided hook types.
+
+use core::any::TypeId;
+use std::collections::HashMap;
+
+use bevy_ecs::component::ComponentId;
+use bevy_ecs::world::World;
+use lifecycle_ecs_components::{HookTypeSet, KindDescriptor, KindId};
+
+/// A kind could not be registered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KindError {
+    /// The bases admit no C3 linearization (Python would refuse the class too).
+    #[error("cannot linearize the bases of {kind}: no consistent method resolution order")]
+    NoLinearization {
+        /// The kind.
+        kind: &'static str,
+    },
+    /// The kind's linearization orders two kinds against an order already fixed by other kinds.
+    #[error("{kind} orders {first} before {second}, but earlier kinds fixed the opposite order")]
+    InconsistentOrder {
+        /// The kind being registered.
+        kind: &'static str,
+        /// The kind it wants first.
+        first: &'static str,
+        /// The kind it wants second.
+        second: &'static str,
+    },
+    /// A base kind is not a required component of the kind, so spawning would not insert it.
+    #[error("{kind} lists {base} as a base kind but does not require it: add `#[require({base})]`")]
+    MissingRequiredBase {
+        /// The kind.
+        kind: &'static str,
+        /// The base it does not require.
+        base: &'static str,
+    },
+}
+
+/// What the engine knows about one registered kind.
+#[derive(Clone, Debug)]
+pub struct KindInfo {
+    /// The kind's id.
+    pub id: KindId,
+    /// The kind's name.
+    pub name: &'static str,
+    /// Position in the engine's global kind order (bases always before derived kinds).
+    pub position: u32,
+    /// Every hook type the kind provides, its bases' included.
+    pub provided: HookTypeSet,
+    /// The kind's marker component.
+    pub component: ComponentId,
+    /// The kind's linearization, most derived first (Python's `__mro__`).
+    pub linearization: Vec<TypeId>,
+}
+
+/// The registered kinds of one engine.
+#[derive(Default)]
+pub struct KindRegistry {
+    kinds: HashMap<TypeId, KindInfo>,
+    next_position: u32,
+}
+
+impl KindRegistry {
+    /// The info of a kind by id.
+    pub fn by_id(&self, id: KindId) -> Option<&KindInfo> {
+        self.kinds.values().find(|info| info.id == id)
+    }
+
+    /// Registers a kind and, first, its bases. Idempotent.
+    pub fn register(
+        &mut self,
+        world: &mut World,
+        kind: KindDescriptor,
+    ) -> Result<&KindInfo, KindError> {
+        if self.kinds.contains_key(&kind.type_id) {
+            return Ok(&self.kinds[&kind.type_id]);
+        }
+        let bases = (kind.bases)();
+        for base in &bases {
+            self.register(world, *base)?;
+        }
+        // C3: L(K) = K + merge(L(B1), …, L(Bn), [B1 … Bn]).
+        let mut sequences: Vec<Vec<TypeId>> = bases
+            .iter()
+            .map(|base| self.kinds[&base.type_id].linearization.clone())
+            .collect();
+        sequences.push(bases.iter().map(|base| base.type_id).collect());
+        let mut linearization = vec![kind.type_id];
+        linearization.extend(
+            c3_merge(sequences).ok_or(KindError::NoLinearization { kind: kind.name })?,
+        );
+
+        // Hooks run base-first, i.e. in reverse linearization: positions must increase along it.
+        let reversed: Vec<&KindInfo> = linearization[1..]
+            .iter()
+            .rev()
+            .map(|type_id| &self.kinds[type_id])
+            .collect();
+        for pair in reversed.windows(2) {
+            if pair[0].position > pair[1].position {
+                return Err(KindError::InconsistentOrder {
+                    kind: kind.name,
+                    first: pair[0].name,
+                    second: pair[1].name,
+                });
+            }
+        }
+
+        let component = (kind.register_component)(world);
+        let required: Vec<ComponentId> = world
+            .components()
+            .get_info(component)
+            .map(|info| info.required_components().iter_ids().collect())
+            .unwrap_or_default();
+        for base in &reversed {
+            if !required.contains(&base.component) {
+                return Err(KindError::MissingRequiredBase {
+                    kind: kind.name,
+                    base: base.name,
+                });
+            }
+        }
+
+        let mut provided = HookTypeSet::from_slice(kind.provides);
+        for base in &reversed {
+            provided.union_with(&base.provided);
+        }
+        let info = KindInfo {
+            id: KindId::for_type(kind.type_id, kind.name),
+            name: kind.name,
+            position: self.next_position,
+            provided,
+            component,
+            linearization,
+        };
+        self.next_position += 1;
+        Ok(self.kinds.entry(kind.type_id).or_insert(info))
+    }
+}
+
+/// Python's C3 merge; `None` when no consistent order exists.
+fn c3_merge(mut sequences: Vec<Vec<TypeId>>) -> Option<Vec<TypeId>> {
+    let mut out = Vec::new();
+    loop {
+        sequences.retain(|sequence| !sequence.is_empty());
+        if sequences.is_empty() {
+            return Some(out);
+        }
+        let head = sequences.iter().map(|sequence| sequence[0]).find(|candidate| {
+            sequences
+                .iter()
+                .all(|sequence| !sequence[1..].contains(candidate))
+        })?;
+        out.push(head);
+        for sequence in &mut sequences {
+            if sequence[0] == head {
+                sequence.remove(0);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> TypeId {
+        match n {
+            0 => TypeId::of::<u8>(),
+            1 => TypeId::of::<u16>(),
+            2 => TypeId::of::<u32>(),
+            _ => TypeId::of::<u64>(),
+        }
+    }
+
+    #[test]
+    fn c3_merge_matches_python_for_a_diamond() {
+        // class O; class A(O); class B(O); class C(A, B): C3 gives [C, A, B, O].
+        let o = id(0);
+        let a = id(1);
+        let b = id(2);
+        let merged = c3_merge(vec![vec![a, o], vec![b, o], vec![a, b]]).expect("linearizes");
+        assert_eq!(merged, vec![a, b, o]);
+    }
+
+    #[test]
+    fn c3_merge_rejects_inconsistent_orders() {
+        let a = id(1);
+        let b = id(2);
+        assert_eq!(c3_merge(vec![vec![a, b], vec![b, a]]), None);
+    }
+}

@@ -1,0 +1,78 @@
+//! # lifecycle-ecs
+//!
+//! A lifecycle engine for large fleets of in-process services, built on `bevy_ecs`: NVIDIA
+//! AIPerf's hook system (`@on_init`, `@on_start`, `@on_stop`, `@on_state_change`, …) rebuilt as
+//! an ECS.
+//!
+//! - A **service** is an entity with a [`LifecycleState`], a [`ServiceId`] and one marker component
+//!   per **kind** it is ([`ServiceKind`]: a kind names its base kinds and the hook types it
+//!   provides, as an AIPerf class does with its bases and `@provides_hooks`).
+//! - A **hook** is a bevy system registered for one [`HookType`] and one kind. It visits "the
+//!   services of my kind in the current phase" through the [`Targets`] parameter, and records
+//!   per-service failures; hooks of one type form one schedule, base kinds first.
+//! - The **scheduler** ([`Engine::initialize`], [`Engine::start`], [`Engine::stop`]) moves batches
+//!   of services, one or a million, through `CREATED → INITIALIZING → INITIALIZED → STARTING →
+//!   RUNNING → STOPPING → STOPPED` (or FAILED), following AIPerf's op×state table, collecting every
+//!   hook failure into the [`HookFailures`] resource, and failing services with AIPerf-shaped
+//!   [`ExitErrorInfo`]s.
+//!
+//! ```
+//! use bevy_ecs::prelude::*;
+//! use lifecycle_ecs::prelude::*;
+//!
+//! #[derive(Component, Default, Clone)]
+//! #[require(Lifecycle)]
+//! struct Worker;
+//! impl ServiceKind for Worker {
+//!     const NAME: &'static str = "Worker";
+//!     type Bases = (Lifecycle,);
+//! }
+//!
+//! fn warm_up(mut targets: Targets<Worker>) {
+//!     targets.try_for_each(|entity, ()| {
+//!         if entity.index_u32() % 100 == 99 { Err("cache unavailable") } else { Ok(()) }
+//!     });
+//! }
+//!
+//! let mut engine = Engine::new();
+//! engine.add_hook::<Worker, _>(HookType::OnInit, warm_up).unwrap();
+//! engine.spawn_batch(Worker, 1_000);
+//! let init = engine.initialize(Selection::All);
+//! assert_eq!(init.moved + init.failed.len(), 1_000);
+//! let start = engine.start(Selection::All);
+//! let stop = engine.stop(Selection::All);
+//! assert_eq!(start.moved, stop.moved);
+//! ```
+//!
+//! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
+
+mod attached_hooks;
+mod engine;
+mod hook_registry;
+mod kind_registry;
+mod report;
+mod scheduler;
+mod selection;
+
+pub use attached_hooks::HookOutput;
+pub use engine::{AttachChildError, Engine};
+pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
+pub use kind_registry::{KindError, KindInfo};
+pub use report::{FailedService, InitializeAndStartReport, OperationReport};
+pub use selection::Selection;
+
+pub use bevy_ecs;
+pub use lifecycle_ecs_components as components;
+pub use lifecycle_ecs_components::*;
+pub use lifecycle_ecs_systems as systems;
+pub use lifecycle_ecs_systems::{ActiveHook, PhaseContext, StateChange, Targets};
+
+/// The types most users need: `use lifecycle_ecs::prelude::*;`.
+pub mod prelude {
+    #[doc(hidden)]
+    pub use crate::{
+        Engine, ExitErrorInfo, HookError, HookFailures, HookType, Lifecycle, LifecycleFlags,
+        LifecycleState, Operation, OperationReport, Selection, ServiceId, ServiceKind, StateChange,
+        Targets,
+    };
+}

@@ -1,0 +1,94 @@
+//! What an operation did: moved, ignored, refused, failed.
+
+use std::time::Duration;
+
+use bevy_ecs::entity::Entity;
+use lifecycle_ecs_components::{ExitErrorInfo, InvalidStateError, Operation, ServiceId};
+use serde::Serialize;
+
+/// A service that ended FAILED during an operation.
+#[derive(Clone, Debug, Serialize)]
+pub struct FailedService {
+    /// The service.
+    #[serde(skip)]
+    pub entity: Entity,
+    /// Its id.
+    pub service_id: ServiceId,
+    /// Its exit errors (one per failed phase).
+    pub exit_errors: Vec<ExitErrorInfo>,
+}
+
+/// The outcome of one operation over a batch of services.
+///
+/// Nothing fails silently: every selected service is counted in exactly one of `moved` (reached
+/// the operation's final state), `ignored`, `invalid` or `failed`, and so are the children the
+/// operation reached through the lifecycle tree.
+///
+/// # Example
+/// ```
+/// use lifecycle_ecs::prelude::*;
+/// let mut engine = Engine::new();
+/// let service = engine.spawn(Lifecycle);
+/// let report = engine.start(service);
+/// assert_eq!(report.moved, 0);
+/// assert_eq!(report.invalid.len(), 1); // start from CREATED is refused
+/// assert!(!report.is_clean());
+/// ```
+#[derive(Clone, Debug)]
+pub struct OperationReport {
+    /// The operation.
+    pub operation: Operation,
+    /// How many services reached the operation's final state.
+    pub moved: usize,
+    /// Services the operation ignored (their state made it a no-op).
+    pub ignored: Vec<Entity>,
+    /// Services whose state does not allow the operation.
+    pub invalid: Vec<InvalidStateError>,
+    /// Services that ended FAILED.
+    pub failed: Vec<FailedService>,
+    /// Selected entities that are not services.
+    pub not_services: Vec<Entity>,
+    /// Wall time of the operation.
+    pub elapsed: Duration,
+}
+
+impl OperationReport {
+    /// An empty report for `operation`.
+    pub fn new(operation: Operation) -> Self {
+        Self {
+            operation,
+            moved: 0,
+            ignored: Vec::new(),
+            invalid: Vec::new(),
+            failed: Vec::new(),
+            not_services: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// Whether nothing was refused and nothing failed.
+    pub fn is_clean(&self) -> bool {
+        self.invalid.is_empty() && self.failed.is_empty() && self.not_services.is_empty()
+    }
+
+    /// The failed services' entities.
+    pub fn failed_entities(&self) -> impl Iterator<Item = Entity> + '_ {
+        self.failed.iter().map(|failed| failed.entity)
+    }
+}
+
+/// The outcome of `initialize_and_start`: both operations' reports.
+#[derive(Clone, Debug)]
+pub struct InitializeAndStartReport {
+    /// The initialize step.
+    pub initialize: OperationReport,
+    /// The start step (over the services initialize did not refuse or fail).
+    pub start: OperationReport,
+}
+
+impl InitializeAndStartReport {
+    /// Whether both steps were clean.
+    pub fn is_clean(&self) -> bool {
+        self.initialize.is_clean() && self.start.is_clean()
+    }
+}

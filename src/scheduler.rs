@@ -1,0 +1,610 @@
+//! The scheduler: moves batches of services through a phase, level by level of the lifecycle tree.
+//!
+//! One operation over a batch runs in this order (AIPerf's, verified by running it):
+//!
+//! | operation  | order |
+//! |---|---|
+//! | initialize | → INITIALIZING; children (a nested batch); kind hooks (base kinds first); attached hooks; → INITIALIZED |
+//! | start      | → STARTING; children; kind hooks; attached hooks; → RUNNING |
+//! | stop       | → STOPPING; attached hooks (reversed); kind hooks (derived first, reversed); children (reverse attach order); → STOPPED |
+//!
+//! Across siblings a batch goes *hook by hook*, not service by service: every child of the batch
+//! runs hook 1, then every child runs hook 2, and so on. A failure anywhere in a phase lets the
+//! phase's remaining hooks run (collect-all); then the failed services take the stop path and end
+//! FAILED with one exit error for the phase. A failed child fails its parent (AIPerf leaves the
+//! parent stuck in its transient state; this engine fails it with an error naming the children).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use bevy_ecs::entity::Entity;
+use lifecycle_ecs_components::{
+    ErrorDetails, ExitErrorInfo, ExitErrors, HOOK_ERRORS_TYPE, HookError, HookFailure,
+    HookFailures, HookType, LifecycleChildren, LifecycleFlags, LifecycleParent, LifecycleState,
+    Operation, ServiceId,
+};
+use lifecycle_ecs_systems::transition::Refusals;
+use lifecycle_ecs_systems::{PhaseContext, StateChange};
+
+use crate::engine::Engine;
+use crate::hook_registry::HookSchedule;
+use crate::report::{FailedService, InitializeAndStartReport, OperationReport};
+use crate::selection::Selection;
+
+/// A sparse batch is visited by list while `len × SPARSE_RATIO < services`, else by a dense scan.
+const SPARSE_RATIO: usize = 16;
+
+/// The services of one tree level that are in one transient state together.
+struct Batch {
+    depth: u8,
+    state: LifecycleState,
+    members: Members,
+}
+
+enum Members {
+    /// Every service at `depth` in `state`; the count.
+    Dense(usize),
+    /// Exactly these services.
+    Sparse(Vec<Entity>),
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        match &self.members {
+            Members::Dense(count) => *count == 0,
+            Members::Sparse(list) => list.is_empty(),
+        }
+    }
+}
+
+enum Candidates {
+    All,
+    List(Vec<Entity>),
+}
+
+/// The state of one operation while it runs.
+struct Run {
+    report: OperationReport,
+    /// Explicitly selected services by tree depth, not yet reached.
+    pending: BTreeMap<u8, Vec<Entity>>,
+    /// Every service that ended FAILED, in order.
+    failed: Vec<Entity>,
+    /// > 0 while running a fail path (its stops do not count as the operation's moves).
+    fail_path: u32,
+}
+
+/// How services that just changed state are found (for ON_STATE_CHANGE hooks).
+enum Changed<'a> {
+    Batch(&'a Batch),
+    List(&'a [Entity]),
+}
+
+impl Engine {
+    /// Initializes the selected services: CREATED → INITIALIZING → INITIALIZED, running ON_INIT
+    /// hooks (children first). Services in other states are ignored or refused as AIPerf's table
+    /// says; see [`OperationReport`].
+    pub fn initialize(&mut self, selection: impl Into<Selection>) -> OperationReport {
+        self.run_operation(Operation::Initialize, selection.into())
+    }
+
+    /// Starts the selected services: INITIALIZED → STARTING → RUNNING, running ON_START hooks.
+    pub fn start(&mut self, selection: impl Into<Selection>) -> OperationReport {
+        self.run_operation(Operation::Start, selection.into())
+    }
+
+    /// Stops the selected services: → STOPPING → STOPPED, running ON_STOP hooks in reverse, then
+    /// children in reverse attach order. Gated by the stop-requested flag only: works from CREATED,
+    /// and a second stop is ignored.
+    pub fn stop(&mut self, selection: impl Into<Selection>) -> OperationReport {
+        self.run_operation(Operation::Stop, selection.into())
+    }
+
+    /// Initializes, then starts, the selected services (AIPerf's `initialize_and_start`). A service
+    /// that initialize refused gets an exit error with operation `"Initialize"` and is not started;
+    /// one that start refuses gets one with operation `"Start"`.
+    pub fn initialize_and_start(
+        &mut self,
+        selection: impl Into<Selection>,
+    ) -> InitializeAndStartReport {
+        let selection = selection.into();
+        let initialize = self.initialize(selection.clone());
+        let skip: std::collections::HashSet<Entity> = initialize
+            .invalid
+            .iter()
+            .map(|error| error.entity)
+            .chain(initialize.failed_entities())
+            .collect();
+        for error in &initialize.invalid {
+            self.record_operation_error(error.entity, "Initialize", "InvalidStateError", error.to_string());
+        }
+        let start_selection = match selection {
+            Selection::All => Selection::All,
+            Selection::Many(list) => {
+                Selection::Many(list.into_iter().filter(|e| !skip.contains(e)).collect())
+            }
+        };
+        let mut start = self.start(start_selection);
+        start.invalid.retain(|error| !skip.contains(&error.entity));
+        for error in &start.invalid {
+            self.record_operation_error(error.entity, "Start", "InvalidStateError", error.to_string());
+        }
+        InitializeAndStartReport { initialize, start }
+    }
+
+    fn record_operation_error(&mut self, entity: Entity, operation: &str, kind: &str, message: String) {
+        let service_id = self.world.get::<ServiceId>(entity).map(ToString::to_string);
+        let info = ExitErrorInfo {
+            error_details: ErrorDetails {
+                code: None,
+                error_type: Some(kind.to_owned()),
+                message,
+            },
+            operation: operation.to_owned(),
+            service_id,
+        };
+        self.push_exit_error(entity, info);
+    }
+
+    fn run_operation(&mut self, operation: Operation, selection: Selection) -> OperationReport {
+        let started = Instant::now();
+        let _span = tracing::info_span!("operation", operation = operation.verb()).entered();
+        let mut run = Run {
+            report: OperationReport::new(operation),
+            pending: BTreeMap::new(),
+            failed: Vec::new(),
+            fail_path: 0,
+        };
+        match selection {
+            Selection::All => {
+                self.run_level(operation, 0, Candidates::All, &mut run);
+            }
+            Selection::Many(list) => {
+                for entity in list {
+                    match self.world.get::<LifecycleFlags>(entity) {
+                        Some(flags) => run.pending.entry(flags.depth()).or_default().push(entity),
+                        None => run.report.not_services.push(entity),
+                    }
+                }
+                while let Some((depth, list)) = run.pending.pop_first() {
+                    self.run_level(operation, depth, Candidates::List(list), &mut run);
+                }
+            }
+        }
+        let mut report = run.report;
+        report.failed = run
+            .failed
+            .iter()
+            .map(|&entity| FailedService {
+                entity,
+                service_id: self.world.get::<ServiceId>(entity).cloned().unwrap_or_default(),
+                exit_errors: self.exit_errors(entity).to_vec(),
+            })
+            .collect();
+        if !report.failed.is_empty() {
+            tracing::warn!(
+                operation = operation.verb(),
+                failed = report.failed.len(),
+                moved = report.moved,
+                "{} of the services failed to {}",
+                report.failed.len(),
+                operation.verb()
+            );
+        }
+        report.elapsed = started.elapsed();
+        report
+    }
+
+    fn has_state_change_hooks(&self) -> bool {
+        self.hooks.has(HookType::OnStateChange) || self.attached.has(HookType::OnStateChange)
+    }
+
+    fn failure_count(&self) -> usize {
+        self.world.resource::<HookFailures>().len()
+    }
+
+    /// Classifies one tree level's candidates, then runs the phase for the movers.
+    fn run_level(&mut self, operation: Operation, depth: u8, candidates: Candidates, run: &mut Run) -> Vec<Entity> {
+        let phase_start = self.failure_count();
+        let state_hooks = self.has_state_change_hooks();
+        let transient = operation.transient_state();
+        let all = matches!(candidates, Candidates::All);
+        let mut refusals = Refusals::default();
+        let mut old_states = Vec::new();
+        let batch = match candidates {
+            Candidates::All => {
+                let want_old = state_hooks && operation == Operation::Stop;
+                let count = self.transitions.classify_dense(
+                    &mut self.world,
+                    operation,
+                    depth,
+                    &mut refusals,
+                    want_old.then_some(&mut old_states),
+                );
+                Batch { depth, state: transient, members: Members::Dense(count) }
+            }
+            Candidates::List(list) => {
+                self.transitions.classify_sparse(
+                    &mut self.world,
+                    operation,
+                    &list,
+                    &mut refusals,
+                    &mut old_states,
+                );
+                let movers = old_states.iter().map(|(entity, _)| *entity).collect();
+                Batch { depth, state: transient, members: Members::Sparse(movers) }
+            }
+        };
+        run.report.ignored.extend(refusals.ignored);
+        run.report.invalid.extend(refusals.invalid);
+        if state_hooks && !batch.is_empty() {
+            match operation {
+                Operation::Initialize => {
+                    self.fire_state_change(Changed::Batch(&batch), LifecycleState::Created, transient);
+                }
+                Operation::Start => {
+                    self.fire_state_change(Changed::Batch(&batch), LifecycleState::Initialized, transient);
+                }
+                Operation::Stop => {
+                    for old in LifecycleState::ALL {
+                        let group: Vec<Entity> = old_states
+                            .iter()
+                            .filter(|(_, state)| *state == old)
+                            .map(|(entity, _)| *entity)
+                            .collect();
+                        if !group.is_empty() {
+                            self.fire_state_change(Changed::List(&group), old, transient);
+                        }
+                    }
+                }
+            }
+        }
+        self.run_batch(operation, batch, all, phase_start, run)
+    }
+
+    /// Runs a batch's phase steps in AIPerf's order, then settles it. Returns the services of the
+    /// batch that ended FAILED.
+    fn run_batch(&mut self, operation: Operation, batch: Batch, all: bool, phase_start: usize, run: &mut Run) -> Vec<Entity> {
+        let hook_type = operation.hook_type();
+        match operation {
+            Operation::Initialize | Operation::Start => {
+                self.children_step(operation, &batch, all, run);
+                self.run_kind_hooks(hook_type, &batch);
+                self.run_attached_hooks(hook_type, &batch);
+            }
+            Operation::Stop => {
+                self.run_attached_hooks(hook_type, &batch);
+                self.run_kind_hooks(hook_type, &batch);
+                self.children_step(operation, &batch, all, run);
+            }
+        }
+        self.settle(operation, batch, phase_start, run)
+    }
+
+    /// The built-in children hook: the same operation as a nested batch one level down. Failed
+    /// children fail their parents (a `ChildrenFailed` error naming them).
+    fn children_step(&mut self, operation: Operation, batch: &Batch, all: bool, run: &mut Run) {
+        let Some(next_depth) = batch.depth.checked_add(1) else {
+            return;
+        };
+        let candidates = if all {
+            (batch.depth < self.max_depth).then_some(Candidates::All)
+        } else {
+            let mut list = Vec::new();
+            if let Members::Sparse(parents) = &batch.members {
+                for &parent in parents {
+                    if let Some(children) = self.world.get::<LifecycleChildren>(parent) {
+                        if operation == Operation::Stop {
+                            list.extend(children.as_slice().iter().rev());
+                        } else {
+                            list.extend_from_slice(children.as_slice());
+                        }
+                    }
+                }
+            }
+            if run.fail_path == 0
+                && let Some(extra) = run.pending.remove(&next_depth)
+            {
+                list.extend(extra);
+            }
+            (!list.is_empty()).then_some(Candidates::List(list))
+        };
+        let Some(candidates) = candidates else {
+            return;
+        };
+        let failed_children = self.run_level(operation, next_depth, candidates, run);
+        if failed_children.is_empty() {
+            return;
+        }
+        let mut blamed: Vec<(Entity, Vec<ServiceId>)> = Vec::new();
+        let mut index: HashMap<Entity, usize> = HashMap::new();
+        for child in failed_children {
+            let Some(&LifecycleParent(parent)) = self.world.get::<LifecycleParent>(child) else {
+                continue;
+            };
+            if !self.in_batch(parent, batch.state, batch.depth) {
+                continue;
+            }
+            let child_id = self.world.get::<ServiceId>(child).cloned().unwrap_or_default();
+            let slot = *index.entry(parent).or_insert_with(|| {
+                blamed.push((parent, Vec::new()));
+                blamed.len() - 1
+            });
+            blamed[slot].1.push(child_id);
+        }
+        let hook_name: std::sync::Arc<str> = match operation {
+            Operation::Initialize => "initialize_children".into(),
+            Operation::Start => "start_children".into(),
+            Operation::Stop => "stop_children".into(),
+        };
+        for (parent, children) in blamed {
+            let service_id = self.world.get::<ServiceId>(parent).cloned().unwrap_or_default();
+            self.world.resource_mut::<HookFailures>().push(HookFailure {
+                entity: parent,
+                service_id,
+                hook: hook_name.clone(),
+                hook_type: operation.hook_type(),
+                error: HookError::ChildrenFailed(children),
+            });
+        }
+    }
+
+    fn in_batch(&self, entity: Entity, state: LifecycleState, depth: u8) -> bool {
+        self.world.get::<LifecycleState>(entity) == Some(&state)
+            && self.world.get::<LifecycleFlags>(entity).is_some_and(|f| f.depth() == depth)
+    }
+
+    /// Points the phase context at a batch's services (dense or sparse, whichever is cheaper).
+    fn target_batch(&mut self, operation: Option<Operation>, state: LifecycleState, changed: &Changed<'_>) {
+        let services = self.service_count();
+        let mut context = self.world.resource_mut::<PhaseContext>();
+        match changed {
+            Changed::Batch(Batch { depth, members: Members::Dense(_), .. }) => {
+                context.begin_dense(operation, Some(state), Some(*depth));
+            }
+            Changed::Batch(Batch { depth, members: Members::Sparse(list), .. }) => {
+                if list.len().saturating_mul(SPARSE_RATIO) >= services {
+                    context.begin_dense(operation, Some(state), Some(*depth));
+                } else {
+                    context.begin_sparse(operation, Some(state), list);
+                }
+            }
+            Changed::List(list) => context.begin_sparse(operation, Some(state), list),
+        }
+    }
+
+    fn run_kind_hooks(&mut self, hook_type: HookType, batch: &Batch) {
+        if batch.is_empty() || !self.hooks.has(hook_type) {
+            return;
+        }
+        let operation = Operation::of_state(batch.state);
+        self.target_batch(operation, batch.state, &Changed::Batch(batch));
+        self.world.run_schedule(HookSchedule(hook_type));
+        self.world.resource_mut::<PhaseContext>().end();
+    }
+
+    fn run_attached_hooks(&mut self, hook_type: HookType, batch: &Batch) {
+        if batch.is_empty() || !self.attached.has(hook_type) {
+            return;
+        }
+        let (state, depth) = (batch.state, batch.depth);
+        self.attached.run(&mut self.world, hook_type, |world, entity| {
+            world.get::<LifecycleState>(entity) == Some(&state)
+                && world.get::<LifecycleFlags>(entity).is_some_and(|f| f.depth() == depth)
+        });
+    }
+
+    /// Runs ON_STATE_CHANGE hooks for services that just went `old → new`.
+    fn fire_state_change(&mut self, changed: Changed<'_>, old: LifecycleState, new: LifecycleState) {
+        if !self.has_state_change_hooks() {
+            return;
+        }
+        match &changed {
+            Changed::Batch(batch) if batch.is_empty() => return,
+            Changed::List(list) if list.is_empty() => return,
+            _ => {}
+        }
+        if self.hooks.has(HookType::OnStateChange) {
+            self.target_batch(Operation::of_state(new), new, &changed);
+            self.world
+                .resource_mut::<PhaseContext>()
+                .set_change(Some(StateChange { old, new }));
+            self.world.run_schedule(HookSchedule(HookType::OnStateChange));
+            self.world.resource_mut::<PhaseContext>().end();
+        }
+        if self.attached.has(HookType::OnStateChange) {
+            match changed {
+                Changed::Batch(batch) => self.run_attached_hooks(
+                    HookType::OnStateChange,
+                    &Batch { depth: batch.depth, state: new, members: Members::Dense(1) },
+                ),
+                Changed::List(list) => {
+                    self.attached.run(&mut self.world, HookType::OnStateChange, |world, entity| {
+                        list.contains(&entity) && world.get::<LifecycleState>(entity) == Some(&new)
+                    });
+                }
+            }
+        }
+    }
+
+    /// The services in `state` at `depth` with failures recorded since `since`, in first-failure
+    /// order, each with its exit-error message (AIPerf's comma-joined `"<Kind>.<hook>: <error>"`).
+    fn failed_since(&self, since: usize, state: LifecycleState, depth: u8) -> Vec<(Entity, String)> {
+        let failures = self.world.resource::<HookFailures>().since(since);
+        let mut out: Vec<(Entity, String)> = Vec::new();
+        let mut index: HashMap<Entity, usize> = HashMap::new();
+        for failure in failures {
+            if let Some(&slot) = index.get(&failure.entity) {
+                let message = &mut out[slot].1;
+                message.push(',');
+                message.push_str(&failure.to_string());
+                continue;
+            }
+            if !self.in_batch(failure.entity, state, depth) {
+                continue;
+            }
+            index.insert(failure.entity, out.len());
+            out.push((failure.entity, failure.to_string()));
+        }
+        out
+    }
+
+    fn push_exit_error(&mut self, entity: Entity, info: ExitErrorInfo) {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(
+                service = info.service_id.as_deref().unwrap_or("?"),
+                operation = %info.operation,
+                "failed: {}",
+                info.error_details.message
+            );
+        }
+        let Ok(mut service) = self.world.get_entity_mut(entity) else {
+            return;
+        };
+        match service.get_mut::<ExitErrors>() {
+            Some(mut errors) => errors.0.push(info),
+            None => {
+                service.insert(ExitErrors(vec![info]));
+            }
+        }
+    }
+
+    fn record_phase_failures(&mut self, operation: Operation, failed: &[(Entity, String)]) {
+        for (entity, message) in failed {
+            let service_id = self.world.get::<ServiceId>(*entity).map(ToString::to_string);
+            self.push_exit_error(
+                *entity,
+                ExitErrorInfo {
+                    error_details: ErrorDetails {
+                        code: None,
+                        error_type: Some(HOOK_ERRORS_TYPE.to_owned()),
+                        message: message.clone(),
+                    },
+                    operation: operation.title().to_owned(),
+                    service_id,
+                },
+            );
+        }
+    }
+
+    fn set_states(&mut self, entities: &[Entity], state: LifecycleState) {
+        for &entity in entities {
+            self.transitions.set_state(&mut self.world, entity, state);
+        }
+    }
+
+    fn move_batch(&mut self, batch: &Batch, to: LifecycleState, mark: Option<Operation>) -> usize {
+        match &batch.members {
+            Members::Dense(_) => {
+                self.transitions.move_dense(&mut self.world, batch.depth, batch.state, to, mark)
+            }
+            Members::Sparse(list) => {
+                self.transitions.move_sparse(&mut self.world, list, batch.state, to, mark)
+            }
+        }
+    }
+
+    fn mark_batch(&mut self, batch: &Batch, state: LifecycleState, operation: Operation) {
+        match &batch.members {
+            Members::Dense(_) => self.transitions.mark_dense(&mut self.world, batch.depth, state, operation),
+            Members::Sparse(list) => self.transitions.mark_sparse(&mut self.world, list, state, operation),
+        }
+    }
+
+    /// Ends a batch's phase: the services without failures reach the final state (then its
+    /// ON_STATE_CHANGE hooks, then the completion flag); the failed ones take the fail path.
+    fn settle(&mut self, operation: Operation, batch: Batch, phase_start: usize, run: &mut Run) -> Vec<Entity> {
+        let state_hooks = self.has_state_change_hooks();
+        let final_state = operation.final_state();
+        let depth = batch.depth;
+        let failed = self.failed_since(phase_start, batch.state, depth);
+        let failed_entities: Vec<Entity> = failed.iter().map(|(entity, _)| *entity).collect();
+        let mark = (!state_hooks).then_some(operation);
+
+        if operation == Operation::Stop {
+            self.set_states(&failed_entities, LifecycleState::Failed);
+            self.record_phase_failures(operation, &failed);
+            let mut moved = self.move_batch(&batch, final_state, mark);
+            let mut all_failed = failed_entities;
+            if state_hooks {
+                self.fire_state_change(Changed::List(&all_failed), LifecycleState::Stopping, LifecycleState::Failed);
+                let since = self.failure_count();
+                let stopped = Batch { depth, state: final_state, members: batch.members };
+                self.fire_state_change(Changed::Batch(&stopped), LifecycleState::Stopping, final_state);
+                let late = self.failed_since(since, final_state, depth);
+                let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
+                self.set_states(&late_entities, LifecycleState::Failed);
+                self.record_phase_failures(operation, &late);
+                self.fire_state_change(Changed::List(&late_entities), final_state, LifecycleState::Failed);
+                self.mark_batch(&stopped, final_state, operation);
+                moved -= late_entities.len();
+                all_failed.extend(late_entities);
+            }
+            if run.fail_path == 0 {
+                run.report.moved += moved;
+                run.failed.extend_from_slice(&all_failed);
+            }
+            return all_failed;
+        }
+
+        // Initialize / start: failed services leave the transient state first, so the final move
+        // (possibly a dense scan) sees only the successful ones.
+        self.set_states(&failed_entities, LifecycleState::Stopping);
+        for &entity in &failed_entities {
+            self.request_stop(entity);
+        }
+        let mut moved = self.move_batch(&batch, final_state, mark);
+        let mut late = Vec::new();
+        if state_hooks {
+            let since = self.failure_count();
+            let finished = Batch { depth, state: final_state, members: batch.members };
+            self.fire_state_change(Changed::Batch(&finished), batch.state, final_state);
+            late = self.failed_since(since, final_state, depth);
+            let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
+            self.set_states(&late_entities, LifecycleState::Stopping);
+            for &entity in &late_entities {
+                self.request_stop(entity);
+            }
+            self.mark_batch(&finished, final_state, operation);
+            moved -= late.len();
+        }
+        if run.fail_path == 0 {
+            run.report.moved += moved;
+        }
+        if failed.is_empty() && late.is_empty() {
+            return Vec::new();
+        }
+        self.record_phase_failures(operation, &failed);
+        self.record_phase_failures(operation, &late);
+
+        // The fail path: a stop of the failed services (reverse stop hooks, children), then FAILED.
+        let stop_start = self.failure_count();
+        let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
+        if state_hooks {
+            self.fire_state_change(Changed::List(&failed_entities), batch.state, LifecycleState::Stopping);
+            self.fire_state_change(Changed::List(&late_entities), final_state, LifecycleState::Stopping);
+        }
+        let mut all_failed = failed_entities;
+        all_failed.extend(late_entities);
+        run.fail_path += 1;
+        let stop_batch = Batch {
+            depth,
+            state: LifecycleState::Stopping,
+            members: Members::Sparse(all_failed.clone()),
+        };
+        self.run_batch(Operation::Stop, stop_batch, false, stop_start, run);
+        run.fail_path -= 1;
+        let stopped: Vec<Entity> = all_failed
+            .iter()
+            .copied()
+            .filter(|&entity| self.state(entity) == Some(LifecycleState::Stopped))
+            .collect();
+        self.set_states(&stopped, LifecycleState::Failed);
+        if state_hooks {
+            self.fire_state_change(Changed::List(&stopped), LifecycleState::Stopped, LifecycleState::Failed);
+        }
+        if run.fail_path == 0 {
+            run.failed.extend_from_slice(&all_failed);
+        }
+        all_failed
+    }
+}

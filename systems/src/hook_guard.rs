@@ -1,0 +1,69 @@
+//! The guard systems around every hook: who is running, and what to do when it errs or panics.
+
+use std::cell::RefCell;
+
+use bevy_ecs::error::{BevyError, ErrorContext};
+use bevy_ecs::system::ResMut;
+use lifecycle_ecs_components::{HookError, ServiceKind};
+
+use crate::{ActiveHook, PhaseContext, Targets};
+
+thread_local! {
+    static SYSTEM_ERROR: RefCell<Option<HookError>> = const { RefCell::new(None) };
+    static HOOK_SPAN: RefCell<Option<tracing::span::EnteredSpan>> = const { RefCell::new(None) };
+}
+
+/// The engine's `FallbackErrorHandler`: keeps a hook system's returned error or panic so the guard
+/// after the hook can fail the hook's targets with it. Never panics.
+///
+/// bevy's single-threaded executor catches a panicking system and hands it here; hook schedules
+/// run on the calling thread, so a thread-local carries the error to the guard.
+pub fn capture_system_error(mut error: BevyError, _context: ErrorContext) {
+    let hook_error = match error.take_payload() {
+        Some(payload) => HookError::Panicked(panic_message(payload.as_ref())),
+        None => HookError::msg(error.to_string().trim_end()),
+    };
+    SYSTEM_ERROR.with(|slot| {
+        slot.borrow_mut().get_or_insert(hook_error);
+    });
+}
+
+/// The message of a panic payload (`&str` or `String`), or a placeholder.
+pub fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+/// Takes the error captured for the current thread's hook, if any.
+pub fn take_system_error() -> Option<HookError> {
+    SYSTEM_ERROR.with(|slot| slot.borrow_mut().take())
+}
+
+/// A system that marks `hook` as running (and opens its `tracing` span).
+pub fn enter_hook(hook: ActiveHook) -> impl FnMut(ResMut<PhaseContext>) + Send + Sync + 'static {
+    move |mut context: ResMut<PhaseContext>| {
+        take_system_error();
+        let span = tracing::debug_span!(
+            "hook",
+            name = %hook.name,
+            hook_type = %hook.hook_type,
+            operation = ?context.operation()
+        );
+        HOOK_SPAN.with(|slot| *slot.borrow_mut() = Some(span.entered()));
+        context.set_hook(Some(hook.clone()));
+    }
+}
+
+/// The system after a hook of kind `K`: if the hook returned an error or panicked, every target of
+/// the hook fails with it. Closes the hook's span.
+pub fn exit_hook<K: ServiceKind>(mut targets: Targets<K>) {
+    if let Some(error) = take_system_error() {
+        targets.fail_all(error);
+    }
+    HOOK_SPAN.with(|slot| slot.borrow_mut().take());
+}

@@ -1,0 +1,193 @@
+//! The system parameter every hook uses: "the services of my kind in the current phase".
+
+use std::sync::Arc;
+
+use bevy_ecs::entity::Entity;
+use bevy_ecs::query::{IterQueryData, With};
+use bevy_ecs::system::{Query, Res, ResMut, SystemParam};
+use lifecycle_ecs_components::{
+    HookError, HookFailure, HookFailures, HookType, LifecycleFlags, LifecycleState, Operation,
+    ServiceId, ServiceKind,
+};
+
+use crate::{PhaseContext, StateChange};
+
+type TargetQuery<'w, 's, K, D> = Query<
+    'w,
+    's,
+    (
+        Entity,
+        &'static ServiceId,
+        &'static LifecycleState,
+        &'static LifecycleFlags,
+        D,
+    ),
+    With<K>,
+>;
+
+/// The services of kind `K` that the running hook must act on, with their `D` components.
+///
+/// A hook system takes `Targets<K, D>` and calls [`for_each`](Targets::for_each) or
+/// [`try_for_each`](Targets::try_for_each); it sees exactly the services of its kind in the current
+/// phase, whether the scheduler chose a dense scan or a sparse list. Errors returned from
+/// `try_for_each` (or passed to [`fail`](Targets::fail)) are recorded per service in
+/// [`HookFailures`] with the hook's name; the other services still run (collect-all).
+///
+/// # Example
+/// ```
+/// use bevy_ecs::prelude::*;
+/// use lifecycle_ecs_components::HookError;
+/// use lifecycle_ecs_systems::Targets;
+/// # use lifecycle_ecs_components::{Lifecycle, ServiceKind};
+/// # #[derive(Component, Default)] #[require(Lifecycle)] struct Worker;
+/// # impl ServiceKind for Worker { const NAME: &'static str = "Worker"; type Bases = (Lifecycle,); }
+///
+/// #[derive(Component, Default)]
+/// struct Connections(u32);
+///
+/// fn open_connections(mut targets: Targets<Worker, &mut Connections>) {
+///     targets.try_for_each(|_entity, mut connections| {
+///         connections.0 += 1;
+///         if connections.0 > 10 {
+///             return Err(HookError::from("too many connections"));
+///         }
+///         Ok(())
+///     });
+/// }
+/// # bevy_ecs::system::assert_is_system(open_connections);
+/// ```
+#[derive(SystemParam)]
+pub struct Targets<'w, 's, K: ServiceKind, D: IterQueryData + 'static = ()> {
+    query: TargetQuery<'w, 's, K, D>,
+    context: Res<'w, PhaseContext>,
+    failures: ResMut<'w, HookFailures>,
+}
+
+impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
+    /// Calls `f` for every target service.
+    pub fn for_each(&mut self, mut f: impl FnMut(Entity, D::Item<'_, 's>)) {
+        visit(&mut self.query, &self.context, |entity, _, item| f(entity, item));
+    }
+
+    /// Calls `f` for every target service; each `Err` is recorded as that service's failure of
+    /// this hook, and the remaining services still run.
+    pub fn try_for_each<E: Into<HookError>>(
+        &mut self,
+        mut f: impl FnMut(Entity, D::Item<'_, 's>) -> Result<(), E>,
+    ) {
+        let hook = hook_identity(&self.context);
+        let failures = &mut self.failures;
+        visit(&mut self.query, &self.context, |entity, id, item| {
+            if let Err(error) = f(entity, item) {
+                failures.push(HookFailure {
+                    entity,
+                    service_id: id.clone(),
+                    hook: hook.0.clone(),
+                    hook_type: hook.1,
+                    error: error.into(),
+                });
+            }
+        });
+    }
+
+    /// Records `error` as `entity`'s failure of this hook. Does nothing if `entity` is not a
+    /// service of kind `K`.
+    pub fn fail(&mut self, entity: Entity, error: impl Into<HookError>) {
+        let Ok((_, id, ..)) = self.query.get(entity) else {
+            return;
+        };
+        let (hook, hook_type) = hook_identity(&self.context);
+        self.failures.push(HookFailure {
+            entity,
+            service_id: id.clone(),
+            hook,
+            hook_type,
+            error: error.into(),
+        });
+    }
+
+    /// Records `error` for every target service (used when a whole hook fails or panics).
+    pub fn fail_all(&mut self, error: HookError) {
+        let (hook, hook_type) = hook_identity(&self.context);
+        let failures = &mut self.failures;
+        visit(&mut self.query, &self.context, |entity, id, _| {
+            failures.push(HookFailure {
+                entity,
+                service_id: id.clone(),
+                hook: hook.clone(),
+                hook_type,
+                error: error.clone(),
+            });
+        });
+    }
+
+    /// The target services, in visiting order.
+    pub fn entities(&mut self) -> Vec<Entity> {
+        let mut out = Vec::new();
+        self.for_each(|entity, _| out.push(entity));
+        out
+    }
+
+    /// How many services are targets.
+    pub fn count(&mut self) -> usize {
+        let mut n = 0;
+        self.for_each(|_, _| n += 1);
+        n
+    }
+
+    /// The operation whose phase is running (`None` for non-lifecycle hook types).
+    pub fn operation(&self) -> Option<Operation> {
+        self.context.operation()
+    }
+
+    /// For ON_STATE_CHANGE hooks: the change the targets just went through (old, new).
+    pub fn state_change(&self) -> Option<StateChange> {
+        self.context.change()
+    }
+
+    /// The id of a service of kind `K`.
+    pub fn service_id(&self, entity: Entity) -> Option<&ServiceId> {
+        self.query.get(entity).ok().map(|(_, id, ..)| id)
+    }
+}
+
+fn hook_identity(context: &PhaseContext) -> (Arc<str>, HookType) {
+    match context.hook() {
+        Some(hook) => (hook.name.clone(), hook.hook_type),
+        None => (Arc::from("<unknown hook>"), HookType::Custom("<none>")),
+    }
+}
+
+/// Visits the targets of `query` under `context`, dense or sparse.
+fn visit<'s, K: ServiceKind, D: IterQueryData + 'static>(
+    query: &mut TargetQuery<'_, 's, K, D>,
+    context: &PhaseContext,
+    mut f: impl FnMut(Entity, &ServiceId, D::Item<'_, 's>),
+) {
+    let trace = context.trace_services();
+    let mut call = |entity: Entity, id: &ServiceId, item: D::Item<'_, 's>| {
+        if trace {
+            let _span = tracing::trace_span!("service", id = %id, entity = ?entity).entered();
+            f(entity, id, item);
+        } else {
+            f(entity, id, item);
+        }
+    };
+    match context.sparse_targets() {
+        None => query.iter_mut().for_each(|(entity, id, state, flags, item)| {
+            if context.admits(*state, *flags) {
+                call(entity, id, item);
+            }
+        }),
+        Some(list) => {
+            let mut iter = query.iter_many_mut(list);
+            while let Some(fetched) = iter.fetch_next() {
+                if let Ok((entity, id, state, flags, item)) = fetched
+                    && context.admits(*state, *flags)
+                {
+                    call(entity, id, item);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Fixtures shared by the behaviour tests: kinds shaped like AIPerf's classes and a log resource.
+
+#![allow(dead_code, reason = "each test binary uses a different part of the fixtures")]
+
+use bevy_ecs::prelude::*;
+use lifecycle_ecs::prelude::*;
+
+/// The order in which hooks ran, as `"<hook>@<entity index>"` lines.
+#[derive(Resource, Default, Debug)]
+pub struct Log(pub Vec<String>);
+
+impl Log {
+    pub fn take(world: &mut World) -> Vec<String> {
+        std::mem::take(&mut world.resource_mut::<Log>().0)
+    }
+}
+
+/// AIPerf's `class Base(AIPerfLifecycleMixin)`.
+#[derive(Component, Default, Clone)]
+#[require(Lifecycle)]
+pub struct Base;
+impl ServiceKind for Base {
+    const NAME: &'static str = "Base";
+    type Bases = (Lifecycle,);
+}
+
+/// AIPerf's `class Derived(Base)`.
+#[derive(Component, Default, Clone)]
+#[require(Base)]
+pub struct Derived;
+impl ServiceKind for Derived {
+    const NAME: &'static str = "Derived";
+    type Bases = (Base,);
+}
+
+/// A kind that provides ON_MESSAGE (AIPerf's `MessageBusClientMixin`).
+#[derive(Component, Default, Clone)]
+#[require(Lifecycle)]
+pub struct Messaging;
+impl ServiceKind for Messaging {
+    const NAME: &'static str = "Messaging";
+    type Bases = (Lifecycle,);
+    const PROVIDES: &'static [HookType] = &[HookType::OnMessage];
+}
+
+/// A hook that logs `"<name>@<entity>"` for each target of kind `K`.
+pub fn logging_hook<K: ServiceKind>(
+    name: &'static str,
+) -> impl FnMut(Targets<K>, ResMut<Log>) + Send + Sync + 'static {
+    move |mut targets: Targets<K>, mut log: ResMut<Log>| {
+        targets.for_each(|entity, ()| log.0.push(format!("{name}@{}", entity.index_u32())));
+    }
+}
+
+/// A hook that logs like [`logging_hook`] and fails the targets listed in `failing`.
+pub fn failing_hook<K: ServiceKind>(
+    name: &'static str,
+    message: &'static str,
+    failing: Vec<Entity>,
+) -> impl FnMut(Targets<K>, ResMut<Log>) + Send + Sync + 'static {
+    move |mut targets: Targets<K>, mut log: ResMut<Log>| {
+        targets.try_for_each(|entity, ()| {
+            log.0.push(format!("{name}@{}", entity.index_u32()));
+            if failing.contains(&entity) {
+                Err(HookError::from(message))
+            } else {
+                Ok(())
+            }
+        });
+    }
+}
+
+/// Records every state change as `"<entity>:<old>-><new>"`.
+pub fn state_change_logger(mut targets: Targets<Lifecycle>, mut log: ResMut<Log>) {
+    let change = targets.state_change().expect("a state change is reported");
+    targets.for_each(|entity, ()| {
+        log.0.push(format!("{}:{}->{}", entity.index_u32(), change.old, change.new));
+    });
+}
+
+pub fn engine_with_log() -> Engine {
+    let mut engine = Engine::new();
+    engine.world_mut().init_resource::<Log>();
+    engine
+}
+
+pub fn tag(name: &str, entity: Entity) -> String {
+    format!("{name}@{}", entity.index_u32())
+}
