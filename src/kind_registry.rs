@@ -75,20 +75,13 @@ impl KindRegistry {
         if self.kinds.contains_key(&kind.type_id) {
             return Ok(&self.kinds[&kind.type_id]);
         }
-        let bases = (kind.bases)();
-        for base in &bases {
+        let linearization = linearize(kind)?;
+        // Register the bases base-first along this kind's own linearization, so a diamond's
+        // bases get positions in the order this kind's hooks need.
+        for base in linearization[1..].iter().rev() {
             self.register(world, *base)?;
         }
-        // C3: L(K) = K + merge(L(B1), …, L(Bn), [B1 … Bn]).
-        let mut sequences: Vec<Vec<TypeId>> = bases
-            .iter()
-            .map(|base| self.kinds[&base.type_id].linearization.clone())
-            .collect();
-        sequences.push(bases.iter().map(|base| base.type_id).collect());
-        let mut linearization = vec![kind.type_id];
-        linearization.extend(
-            c3_merge(sequences).ok_or(KindError::NoLinearization { kind: kind.name })?,
-        );
+        let linearization: Vec<TypeId> = linearization.iter().map(|k| k.type_id).collect();
 
         // Hooks run base-first, i.e. in reverse linearization: positions must increase along it.
         let reversed: Vec<&KindInfo> = linearization[1..]
@@ -136,6 +129,29 @@ impl KindRegistry {
         self.next_position += 1;
         Ok(self.kinds.entry(kind.type_id).or_insert(info))
     }
+}
+
+/// The C3 linearization of a kind, most derived first: `L(K) = K + merge(L(B1), …, L(Bn), [B1 … Bn])`.
+fn linearize(kind: KindDescriptor) -> Result<Vec<KindDescriptor>, KindError> {
+    let bases = (kind.bases)();
+    let mut sequences = Vec::with_capacity(bases.len() + 1);
+    for base in &bases {
+        sequences.push(linearize(*base)?);
+    }
+    sequences.push(bases);
+    let by_type: HashMap<TypeId, KindDescriptor> = sequences
+        .iter()
+        .flatten()
+        .map(|descriptor| (descriptor.type_id, *descriptor))
+        .collect();
+    let ids = sequences
+        .iter()
+        .map(|sequence| sequence.iter().map(|k| k.type_id).collect())
+        .collect();
+    let merged = c3_merge(ids).ok_or(KindError::NoLinearization { kind: kind.name })?;
+    let mut out = vec![kind];
+    out.extend(merged.iter().map(|type_id| by_type[type_id]));
+    Ok(out)
 }
 
 /// Python's C3 merge; `None` when no consistent order exists.

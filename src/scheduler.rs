@@ -14,7 +14,7 @@
 //! FAILED with one exit error for the phase. A failed child fails its parent (AIPerf leaves the
 //! parent stuck in its transient state; this engine fails it with an error naming the children).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use bevy_ecs::entity::Entity;
@@ -108,7 +108,7 @@ impl Engine {
     ) -> InitializeAndStartReport {
         let selection = selection.into();
         let initialize = self.initialize(selection.clone());
-        let skip: std::collections::HashSet<Entity> = initialize
+        let skip: HashSet<Entity> = initialize
             .invalid
             .iter()
             .map(|error| error.entity)
@@ -159,7 +159,8 @@ impl Engine {
                 self.run_level(operation, 0, Candidates::All, &mut run);
             }
             Selection::Many(list) => {
-                for entity in list {
+                let mut seen = HashSet::with_capacity(list.len());
+                for entity in list.into_iter().filter(|entity| seen.insert(*entity)) {
                     match self.world.get::<LifecycleFlags>(entity) {
                         Some(flags) => run.pending.entry(flags.depth()).or_default().push(entity),
                         None => run.report.not_services.push(entity),
@@ -304,7 +305,8 @@ impl Engine {
             if run.fail_path == 0
                 && let Some(extra) = run.pending.remove(&next_depth)
             {
-                list.extend(extra);
+                let children: HashSet<Entity> = list.iter().copied().collect();
+                list.extend(extra.into_iter().filter(|entity| !children.contains(entity)));
             }
             (!list.is_empty()).then_some(Candidates::List(list))
         };

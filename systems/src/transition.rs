@@ -73,9 +73,9 @@ impl Transitions {
         moved
     }
 
-    /// Like [`classify_dense`](Self::classify_dense) for an explicit list. Entities that are not
-    /// services, or already in the operation's transient state (moved earlier in this operation),
-    /// are skipped silently. Movers are appended to `moved` with their old state.
+    /// Like [`classify_dense`](Self::classify_dense) for an explicit list (without duplicates).
+    /// Entities that are not services are skipped. Movers are appended to `moved` with their old
+    /// state.
     pub fn classify_sparse(
         &mut self,
         world: &mut World,
@@ -91,9 +91,6 @@ impl Transitions {
             let Ok((entity, id, mut state, mut flags)) = fetched else {
                 continue;
             };
-            if *state == operation.transient_state() {
-                continue;
-            }
             if let Some(old) =
                 classify_one(operation, entity, id, &mut state, &mut flags, refusals, debug)
             {
