@@ -64,12 +64,19 @@ impl AttachedHooks {
 
     /// Whether any hook of `hook_type` is attached.
     pub fn has(&self, hook_type: HookType) -> bool {
-        self.hooks.get(&hook_type).is_some_and(|hooks| !hooks.is_empty())
+        self.hooks
+            .get(&hook_type)
+            .is_some_and(|hooks| !hooks.is_empty())
     }
 
     /// Runs the attached hooks of `hook_type` (reversed if it runs reversed) for the services that
     /// `admits` accepts, recording failures and panics in [`HookFailures`].
-    pub fn run(&self, world: &mut World, hook_type: HookType, admits: impl Fn(&World, Entity) -> bool) {
+    pub fn run(
+        &self,
+        world: &mut World,
+        hook_type: HookType,
+        admits: impl Fn(&World, Entity) -> bool,
+    ) {
         let Some(hooks) = self.hooks.get(&hook_type) else {
             return;
         };
@@ -87,7 +94,10 @@ impl AttachedHooks {
                 Ok(Err(run_error)) => HookError::msg(run_error.to_string()),
                 Err(payload) => HookError::Panicked(panic_message(payload.as_ref())),
             };
-            let service_id = world.get::<ServiceId>(hook.entity).cloned().unwrap_or_default();
+            let service_id = world
+                .get::<ServiceId>(hook.entity)
+                .cloned()
+                .unwrap_or_default();
             world.resource_mut::<HookFailures>().push(HookFailure {
                 entity: hook.entity,
                 service_id,

@@ -390,7 +390,9 @@ impl Engine {
             .get::<ServiceId>(child)
             .cloned()
             .ok_or(AttachChildError::NotAService(child))?;
-        let state = self.state(parent).ok_or(AttachChildError::NotAService(parent))?;
+        let state = self
+            .state(parent)
+            .ok_or(AttachChildError::NotAService(parent))?;
         if state != LifecycleState::Created {
             return Err(AttachChildError::ParentNotCreated {
                 parent: parent_id,
@@ -415,9 +417,14 @@ impl Engine {
             .world
             .get::<LifecycleFlags>(parent)
             .map_or(0, |flags| flags.depth());
-        let child_depth = parent_depth.checked_add(1).ok_or(AttachChildError::TooDeep)?;
+        let child_depth = parent_depth
+            .checked_add(1)
+            .ok_or(AttachChildError::TooDeep)?;
         // The child's subtree moves down by `shift` levels.
-        let current = self.world.get::<LifecycleFlags>(child).map_or(0, |f| f.depth());
+        let current = self
+            .world
+            .get::<LifecycleFlags>(child)
+            .map_or(0, |f| f.depth());
         let shift = child_depth - current;
         let mut subtree = vec![child];
         let mut index = 0;

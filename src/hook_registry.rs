@@ -73,7 +73,9 @@ pub struct HookRegistry {
 impl HookRegistry {
     /// Whether any hook of `hook_type` is registered.
     pub fn has(&self, hook_type: HookType) -> bool {
-        self.chains.get(&hook_type).is_some_and(|chain| !chain.is_empty())
+        self.chains
+            .get(&hook_type)
+            .is_some_and(|chain| !chain.is_empty())
     }
 
     /// How many hooks of `hook_type` are registered.
@@ -112,7 +114,11 @@ impl HookRegistry {
         };
         let active = ActiveHook { name, hook_type };
         world.schedule_scope(label, |_, schedule| {
-            schedule.add_systems((enter_hook(active), system, exit_hook::<K>).chain().in_set(slot));
+            schedule.add_systems(
+                (enter_hook(active), system, exit_hook::<K>)
+                    .chain()
+                    .in_set(slot),
+            );
             if let Some(after) = runs_after {
                 schedule.configure_sets(slot.after(after));
             }

@@ -162,11 +162,14 @@ fn c3_merge(mut sequences: Vec<Vec<TypeId>>) -> Option<Vec<TypeId>> {
         if sequences.is_empty() {
             return Some(out);
         }
-        let head = sequences.iter().map(|sequence| sequence[0]).find(|candidate| {
-            sequences
-                .iter()
-                .all(|sequence| !sequence[1..].contains(candidate))
-        })?;
+        let head = sequences
+            .iter()
+            .map(|sequence| sequence[0])
+            .find(|candidate| {
+                sequences
+                    .iter()
+                    .all(|sequence| !sequence[1..].contains(candidate))
+            })?;
         out.push(head);
         for sequence in &mut sequences {
             if sequence[0] == head {

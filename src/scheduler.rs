@@ -44,22 +44,25 @@ struct Batch {
 enum Members {
     /// Every service at `depth` in `state`; the count.
     Dense(usize),
-    /// Exactly these services.
-    Sparse(Vec<Entity>),
+    /// Exactly these services. `ordered` lists (children, in attach order or its reverse) are
+    /// always visited in list order; others may be scanned densely when large.
+    Sparse { list: Vec<Entity>, ordered: bool },
 }
 
 impl Batch {
     fn is_empty(&self) -> bool {
         match &self.members {
             Members::Dense(count) => *count == 0,
-            Members::Sparse(list) => list.is_empty(),
+            Members::Sparse { list, .. } => list.is_empty(),
         }
     }
 }
 
 enum Candidates {
+    /// Every service at the level's depth (used for the roots of an operation on all services).
     All,
-    List(Vec<Entity>),
+    /// These services; `ordered` when they are children in (reverse) attach order.
+    List { list: Vec<Entity>, ordered: bool },
 }
 
 /// The state of one operation while it runs.
@@ -115,7 +118,12 @@ impl Engine {
             .chain(initialize.failed_entities())
             .collect();
         for error in &initialize.invalid {
-            self.record_operation_error(error.entity, "Initialize", "InvalidStateError", error.to_string());
+            self.record_operation_error(
+                error.entity,
+                "Initialize",
+                "InvalidStateError",
+                error.to_string(),
+            );
         }
         let start_selection = match selection {
             Selection::All => Selection::All,
@@ -126,12 +134,23 @@ impl Engine {
         let mut start = self.start(start_selection);
         start.invalid.retain(|error| !skip.contains(&error.entity));
         for error in &start.invalid {
-            self.record_operation_error(error.entity, "Start", "InvalidStateError", error.to_string());
+            self.record_operation_error(
+                error.entity,
+                "Start",
+                "InvalidStateError",
+                error.to_string(),
+            );
         }
         InitializeAndStartReport { initialize, start }
     }
 
-    fn record_operation_error(&mut self, entity: Entity, operation: &str, kind: &str, message: String) {
+    fn record_operation_error(
+        &mut self,
+        entity: Entity,
+        operation: &str,
+        kind: &str,
+        message: String,
+    ) {
         let service_id = self.world.get::<ServiceId>(entity).map(ToString::to_string);
         let info = ExitErrorInfo {
             error_details: ErrorDetails {
@@ -156,7 +175,7 @@ impl Engine {
         };
         match selection {
             Selection::All => {
-                self.run_level(operation, 0, Candidates::All, &mut run);
+                self.run_level(operation, 0, Candidates::All, true, &mut run);
             }
             Selection::Many(list) => {
                 let mut seen = HashSet::with_capacity(list.len());
@@ -167,7 +186,11 @@ impl Engine {
                     }
                 }
                 while let Some((depth, list)) = run.pending.pop_first() {
-                    self.run_level(operation, depth, Candidates::List(list), &mut run);
+                    let candidates = Candidates::List {
+                        list,
+                        ordered: false,
+                    };
+                    self.run_level(operation, depth, candidates, false, &mut run);
                 }
             }
         }
@@ -177,7 +200,11 @@ impl Engine {
             .iter()
             .map(|&entity| FailedService {
                 entity,
-                service_id: self.world.get::<ServiceId>(entity).cloned().unwrap_or_default(),
+                service_id: self
+                    .world
+                    .get::<ServiceId>(entity)
+                    .cloned()
+                    .unwrap_or_default(),
                 exit_errors: self.exit_errors(entity).to_vec(),
             })
             .collect();
@@ -203,12 +230,19 @@ impl Engine {
         self.world.resource::<HookFailures>().len()
     }
 
-    /// Classifies one tree level's candidates, then runs the phase for the movers.
-    fn run_level(&mut self, operation: Operation, depth: u8, candidates: Candidates, run: &mut Run) -> Vec<Entity> {
+    /// Classifies one tree level's candidates, then runs the phase for the movers. `all` marks an
+    /// operation on every service: its children step then reaches every service one level down.
+    fn run_level(
+        &mut self,
+        operation: Operation,
+        depth: u8,
+        candidates: Candidates,
+        all: bool,
+        run: &mut Run,
+    ) -> Vec<Entity> {
         let phase_start = self.failure_count();
         let state_hooks = self.has_state_change_hooks();
         let transient = operation.transient_state();
-        let all = matches!(candidates, Candidates::All);
         let mut refusals = Refusals::default();
         let mut old_states = Vec::new();
         let batch = match candidates {
@@ -221,9 +255,13 @@ impl Engine {
                     &mut refusals,
                     want_old.then_some(&mut old_states),
                 );
-                Batch { depth, state: transient, members: Members::Dense(count) }
+                Batch {
+                    depth,
+                    state: transient,
+                    members: Members::Dense(count),
+                }
             }
-            Candidates::List(list) => {
+            Candidates::List { list, ordered } => {
                 self.transitions.classify_sparse(
                     &mut self.world,
                     operation,
@@ -232,7 +270,14 @@ impl Engine {
                     &mut old_states,
                 );
                 let movers = old_states.iter().map(|(entity, _)| *entity).collect();
-                Batch { depth, state: transient, members: Members::Sparse(movers) }
+                Batch {
+                    depth,
+                    state: transient,
+                    members: Members::Sparse {
+                        list: movers,
+                        ordered,
+                    },
+                }
             }
         };
         run.report.ignored.extend(refusals.ignored);
@@ -240,10 +285,18 @@ impl Engine {
         if state_hooks && !batch.is_empty() {
             match operation {
                 Operation::Initialize => {
-                    self.fire_state_change(Changed::Batch(&batch), LifecycleState::Created, transient);
+                    self.fire_state_change(
+                        Changed::Batch(&batch),
+                        LifecycleState::Created,
+                        transient,
+                    );
                 }
                 Operation::Start => {
-                    self.fire_state_change(Changed::Batch(&batch), LifecycleState::Initialized, transient);
+                    self.fire_state_change(
+                        Changed::Batch(&batch),
+                        LifecycleState::Initialized,
+                        transient,
+                    );
                 }
                 Operation::Stop => {
                     for old in LifecycleState::ALL {
@@ -264,7 +317,14 @@ impl Engine {
 
     /// Runs a batch's phase steps in AIPerf's order, then settles it. Returns the services of the
     /// batch that ended FAILED.
-    fn run_batch(&mut self, operation: Operation, batch: Batch, all: bool, phase_start: usize, run: &mut Run) -> Vec<Entity> {
+    fn run_batch(
+        &mut self,
+        operation: Operation,
+        batch: Batch,
+        all: bool,
+        phase_start: usize,
+        run: &mut Run,
+    ) -> Vec<Entity> {
         let hook_type = operation.hook_type();
         match operation {
             Operation::Initialize | Operation::Start => {
@@ -287,33 +347,45 @@ impl Engine {
         let Some(next_depth) = batch.depth.checked_add(1) else {
             return;
         };
-        let candidates = if all {
-            (batch.depth < self.max_depth).then_some(Candidates::All)
-        } else {
-            let mut list = Vec::new();
-            if let Members::Sparse(parents) = &batch.members {
-                for &parent in parents {
-                    if let Some(children) = self.world.get::<LifecycleChildren>(parent) {
-                        if operation == Operation::Stop {
-                            list.extend(children.as_slice().iter().rev());
-                        } else {
-                            list.extend_from_slice(children.as_slice());
-                        }
-                    }
+        if batch.depth >= self.max_depth && run.pending.is_empty() {
+            return;
+        }
+        let reverse = operation == Operation::Stop;
+        let mut list = Vec::new();
+        if all {
+            // Every service one level down, grouped by parent in (reverse) attach order.
+            let depth = batch.depth;
+            let mut parents = self.world.query::<(&LifecycleChildren, &LifecycleFlags)>();
+            for (children, flags) in parents.iter(&self.world) {
+                if flags.depth() == depth {
+                    extend_children(&mut list, children.as_slice(), reverse);
                 }
             }
-            if run.fail_path == 0
-                && let Some(extra) = run.pending.remove(&next_depth)
-            {
-                let children: HashSet<Entity> = list.iter().copied().collect();
-                list.extend(extra.into_iter().filter(|entity| !children.contains(entity)));
+        } else if let Members::Sparse { list: parents, .. } = &batch.members {
+            for &parent in parents {
+                if let Some(children) = self.world.get::<LifecycleChildren>(parent) {
+                    extend_children(&mut list, children.as_slice(), reverse);
+                }
             }
-            (!list.is_empty()).then_some(Candidates::List(list))
-        };
-        let Some(candidates) = candidates else {
+        }
+        if run.fail_path == 0
+            && let Some(extra) = run.pending.remove(&next_depth)
+        {
+            let children: HashSet<Entity> = list.iter().copied().collect();
+            list.extend(
+                extra
+                    .into_iter()
+                    .filter(|entity| !children.contains(entity)),
+            );
+        }
+        if list.is_empty() {
             return;
+        }
+        let candidates = Candidates::List {
+            list,
+            ordered: true,
         };
-        let failed_children = self.run_level(operation, next_depth, candidates, run);
+        let failed_children = self.run_level(operation, next_depth, candidates, all, run);
         if failed_children.is_empty() {
             return;
         }
@@ -326,7 +398,11 @@ impl Engine {
             if !self.in_batch(parent, batch.state, batch.depth) {
                 continue;
             }
-            let child_id = self.world.get::<ServiceId>(child).cloned().unwrap_or_default();
+            let child_id = self
+                .world
+                .get::<ServiceId>(child)
+                .cloned()
+                .unwrap_or_default();
             let slot = *index.entry(parent).or_insert_with(|| {
                 blamed.push((parent, Vec::new()));
                 blamed.len() - 1
@@ -339,7 +415,11 @@ impl Engine {
             Operation::Stop => "stop_children".into(),
         };
         for (parent, children) in blamed {
-            let service_id = self.world.get::<ServiceId>(parent).cloned().unwrap_or_default();
+            let service_id = self
+                .world
+                .get::<ServiceId>(parent)
+                .cloned()
+                .unwrap_or_default();
             self.world.resource_mut::<HookFailures>().push(HookFailure {
                 entity: parent,
                 service_id,
@@ -352,19 +432,35 @@ impl Engine {
 
     fn in_batch(&self, entity: Entity, state: LifecycleState, depth: u8) -> bool {
         self.world.get::<LifecycleState>(entity) == Some(&state)
-            && self.world.get::<LifecycleFlags>(entity).is_some_and(|f| f.depth() == depth)
+            && self
+                .world
+                .get::<LifecycleFlags>(entity)
+                .is_some_and(|f| f.depth() == depth)
     }
 
     /// Points the phase context at a batch's services (dense or sparse, whichever is cheaper).
-    fn target_batch(&mut self, operation: Option<Operation>, state: LifecycleState, changed: &Changed<'_>) {
+    fn target_batch(
+        &mut self,
+        operation: Option<Operation>,
+        state: LifecycleState,
+        changed: &Changed<'_>,
+    ) {
         let services = self.service_count();
         let mut context = self.world.resource_mut::<PhaseContext>();
         match changed {
-            Changed::Batch(Batch { depth, members: Members::Dense(_), .. }) => {
+            Changed::Batch(Batch {
+                depth,
+                members: Members::Dense(_),
+                ..
+            }) => {
                 context.begin_dense(operation, Some(state), Some(*depth));
             }
-            Changed::Batch(Batch { depth, members: Members::Sparse(list), .. }) => {
-                if list.len().saturating_mul(SPARSE_RATIO) >= services {
+            Changed::Batch(Batch {
+                depth,
+                members: Members::Sparse { list, ordered },
+                ..
+            }) => {
+                if !ordered && list.len().saturating_mul(SPARSE_RATIO) >= services {
                     context.begin_dense(operation, Some(state), Some(*depth));
                 } else {
                     context.begin_sparse(operation, Some(state), list);
@@ -389,14 +485,22 @@ impl Engine {
             return;
         }
         let (state, depth) = (batch.state, batch.depth);
-        self.attached.run(&mut self.world, hook_type, |world, entity| {
-            world.get::<LifecycleState>(entity) == Some(&state)
-                && world.get::<LifecycleFlags>(entity).is_some_and(|f| f.depth() == depth)
-        });
+        self.attached
+            .run(&mut self.world, hook_type, |world, entity| {
+                world.get::<LifecycleState>(entity) == Some(&state)
+                    && world
+                        .get::<LifecycleFlags>(entity)
+                        .is_some_and(|f| f.depth() == depth)
+            });
     }
 
     /// Runs ON_STATE_CHANGE hooks for services that just went `old → new`.
-    fn fire_state_change(&mut self, changed: Changed<'_>, old: LifecycleState, new: LifecycleState) {
+    fn fire_state_change(
+        &mut self,
+        changed: Changed<'_>,
+        old: LifecycleState,
+        new: LifecycleState,
+    ) {
         if !self.has_state_change_hooks() {
             return;
         }
@@ -410,19 +514,26 @@ impl Engine {
             self.world
                 .resource_mut::<PhaseContext>()
                 .set_change(Some(StateChange { old, new }));
-            self.world.run_schedule(HookSchedule(HookType::OnStateChange));
+            self.world
+                .run_schedule(HookSchedule(HookType::OnStateChange));
             self.world.resource_mut::<PhaseContext>().end();
         }
         if self.attached.has(HookType::OnStateChange) {
             match changed {
                 Changed::Batch(batch) => self.run_attached_hooks(
                     HookType::OnStateChange,
-                    &Batch { depth: batch.depth, state: new, members: Members::Dense(1) },
+                    &Batch {
+                        depth: batch.depth,
+                        state: new,
+                        members: Members::Dense(1),
+                    },
                 ),
                 Changed::List(list) => {
-                    self.attached.run(&mut self.world, HookType::OnStateChange, |world, entity| {
-                        list.contains(&entity) && world.get::<LifecycleState>(entity) == Some(&new)
-                    });
+                    self.attached
+                        .run(&mut self.world, HookType::OnStateChange, |world, entity| {
+                            list.contains(&entity)
+                                && world.get::<LifecycleState>(entity) == Some(&new)
+                        });
                 }
             }
         }
@@ -430,7 +541,12 @@ impl Engine {
 
     /// The services in `state` at `depth` with failures recorded since `since`, in first-failure
     /// order, each with its exit-error message (AIPerf's comma-joined `"<Kind>.<hook>: <error>"`).
-    fn failed_since(&self, since: usize, state: LifecycleState, depth: u8) -> Vec<(Entity, String)> {
+    fn failed_since(
+        &self,
+        since: usize,
+        state: LifecycleState,
+        depth: u8,
+    ) -> Vec<(Entity, String)> {
         let failures = self.world.resource::<HookFailures>().since(since);
         let mut out: Vec<(Entity, String)> = Vec::new();
         let mut index: HashMap<Entity, usize> = HashMap::new();
@@ -472,7 +588,10 @@ impl Engine {
 
     fn record_phase_failures(&mut self, operation: Operation, failed: &[(Entity, String)]) {
         for (entity, message) in failed {
-            let service_id = self.world.get::<ServiceId>(*entity).map(ToString::to_string);
+            let service_id = self
+                .world
+                .get::<ServiceId>(*entity)
+                .map(ToString::to_string);
             self.push_exit_error(
                 *entity,
                 ExitErrorInfo {
@@ -497,24 +616,38 @@ impl Engine {
     fn move_batch(&mut self, batch: &Batch, to: LifecycleState, mark: Option<Operation>) -> usize {
         match &batch.members {
             Members::Dense(_) => {
-                self.transitions.move_dense(&mut self.world, batch.depth, batch.state, to, mark)
+                self.transitions
+                    .move_dense(&mut self.world, batch.depth, batch.state, to, mark)
             }
-            Members::Sparse(list) => {
-                self.transitions.move_sparse(&mut self.world, list, batch.state, to, mark)
+            Members::Sparse { list, .. } => {
+                self.transitions
+                    .move_sparse(&mut self.world, list, batch.state, to, mark)
             }
         }
     }
 
     fn mark_batch(&mut self, batch: &Batch, state: LifecycleState, operation: Operation) {
         match &batch.members {
-            Members::Dense(_) => self.transitions.mark_dense(&mut self.world, batch.depth, state, operation),
-            Members::Sparse(list) => self.transitions.mark_sparse(&mut self.world, list, state, operation),
+            Members::Dense(_) => {
+                self.transitions
+                    .mark_dense(&mut self.world, batch.depth, state, operation)
+            }
+            Members::Sparse { list, .. } => {
+                self.transitions
+                    .mark_sparse(&mut self.world, list, state, operation)
+            }
         }
     }
 
     /// Ends a batch's phase: the services without failures reach the final state (then its
     /// ON_STATE_CHANGE hooks, then the completion flag); the failed ones take the fail path.
-    fn settle(&mut self, operation: Operation, batch: Batch, phase_start: usize, run: &mut Run) -> Vec<Entity> {
+    fn settle(
+        &mut self,
+        operation: Operation,
+        batch: Batch,
+        phase_start: usize,
+        run: &mut Run,
+    ) -> Vec<Entity> {
         let state_hooks = self.has_state_change_hooks();
         let final_state = operation.final_state();
         let depth = batch.depth;
@@ -528,15 +661,31 @@ impl Engine {
             let mut moved = self.move_batch(&batch, final_state, mark);
             let mut all_failed = failed_entities;
             if state_hooks {
-                self.fire_state_change(Changed::List(&all_failed), LifecycleState::Stopping, LifecycleState::Failed);
+                self.fire_state_change(
+                    Changed::List(&all_failed),
+                    LifecycleState::Stopping,
+                    LifecycleState::Failed,
+                );
                 let since = self.failure_count();
-                let stopped = Batch { depth, state: final_state, members: batch.members };
-                self.fire_state_change(Changed::Batch(&stopped), LifecycleState::Stopping, final_state);
+                let stopped = Batch {
+                    depth,
+                    state: final_state,
+                    members: batch.members,
+                };
+                self.fire_state_change(
+                    Changed::Batch(&stopped),
+                    LifecycleState::Stopping,
+                    final_state,
+                );
                 let late = self.failed_since(since, final_state, depth);
                 let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
                 self.set_states(&late_entities, LifecycleState::Failed);
                 self.record_phase_failures(operation, &late);
-                self.fire_state_change(Changed::List(&late_entities), final_state, LifecycleState::Failed);
+                self.fire_state_change(
+                    Changed::List(&late_entities),
+                    final_state,
+                    LifecycleState::Failed,
+                );
                 self.mark_batch(&stopped, final_state, operation);
                 moved -= late_entities.len();
                 all_failed.extend(late_entities);
@@ -558,7 +707,11 @@ impl Engine {
         let mut late = Vec::new();
         if state_hooks {
             let since = self.failure_count();
-            let finished = Batch { depth, state: final_state, members: batch.members };
+            let finished = Batch {
+                depth,
+                state: final_state,
+                members: batch.members,
+            };
             self.fire_state_change(Changed::Batch(&finished), batch.state, final_state);
             late = self.failed_since(since, final_state, depth);
             let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
@@ -582,8 +735,16 @@ impl Engine {
         let stop_start = self.failure_count();
         let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
         if state_hooks {
-            self.fire_state_change(Changed::List(&failed_entities), batch.state, LifecycleState::Stopping);
-            self.fire_state_change(Changed::List(&late_entities), final_state, LifecycleState::Stopping);
+            self.fire_state_change(
+                Changed::List(&failed_entities),
+                batch.state,
+                LifecycleState::Stopping,
+            );
+            self.fire_state_change(
+                Changed::List(&late_entities),
+                final_state,
+                LifecycleState::Stopping,
+            );
         }
         let mut all_failed = failed_entities;
         all_failed.extend(late_entities);
@@ -591,7 +752,10 @@ impl Engine {
         let stop_batch = Batch {
             depth,
             state: LifecycleState::Stopping,
-            members: Members::Sparse(all_failed.clone()),
+            members: Members::Sparse {
+                list: all_failed.clone(),
+                ordered: true,
+            },
         };
         self.run_batch(Operation::Stop, stop_batch, false, stop_start, run);
         run.fail_path -= 1;
@@ -602,11 +766,23 @@ impl Engine {
             .collect();
         self.set_states(&stopped, LifecycleState::Failed);
         if state_hooks {
-            self.fire_state_change(Changed::List(&stopped), LifecycleState::Stopped, LifecycleState::Failed);
+            self.fire_state_change(
+                Changed::List(&stopped),
+                LifecycleState::Stopped,
+                LifecycleState::Failed,
+            );
         }
         if run.fail_path == 0 {
             run.failed.extend_from_slice(&all_failed);
         }
         all_failed
+    }
+}
+
+fn extend_children(list: &mut Vec<Entity>, children: &[Entity], reverse: bool) {
+    if reverse {
+        list.extend(children.iter().rev());
+    } else {
+        list.extend_from_slice(children);
     }
 }

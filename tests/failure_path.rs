@@ -24,11 +24,19 @@ fn every_hook_of_a_phase_runs_even_after_one_fails() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
     let ok = engine.spawn(Base);
-    engine.add_named_hook::<Base, _>(HookType::OnInit, "i1", logging_hook::<Base>("i1")).unwrap();
     engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "i2", failing_hook::<Base>("i2", "boom-init", vec![service]))
+        .add_named_hook::<Base, _>(HookType::OnInit, "i1", logging_hook::<Base>("i1"))
         .unwrap();
-    engine.add_named_hook::<Base, _>(HookType::OnInit, "i3", logging_hook::<Base>("i3")).unwrap();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "i2",
+            failing_hook::<Base>("i2", "boom-init", vec![service]),
+        )
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnInit, "i3", logging_hook::<Base>("i3"))
+        .unwrap();
     let report = engine.initialize(Selection::All);
     let log = Log::take(engine.world_mut());
     assert!(log.contains(&tag("i3", service)), "{log:?}");
@@ -39,9 +47,15 @@ fn every_hook_of_a_phase_runs_even_after_one_fails() {
     let errors = engine.exit_errors(service);
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].operation, "Initializing");
-    assert_eq!(errors[0].error_details.error_type.as_deref(), Some("HookErrors"));
+    assert_eq!(
+        errors[0].error_details.error_type.as_deref(),
+        Some("HookErrors")
+    );
     assert_eq!(errors[0].error_details.message, "Base.i2: boom-init");
-    assert_eq!(errors[0].service_id, Some(engine.service_id(service).unwrap().to_string()));
+    assert_eq!(
+        errors[0].service_id,
+        Some(engine.service_id(service).unwrap().to_string())
+    );
 }
 
 #[test]
@@ -49,20 +63,34 @@ fn several_failed_hooks_join_into_one_exit_error_named_after_the_services_own_ki
     let mut engine = engine_with_log();
     let service = engine.spawn(Derived);
     engine
-        .add_named_hook::<Base, _>(HookType::OnStart, "f1", failing_hook::<Base>("f1", "one", vec![service]))
+        .add_named_hook::<Base, _>(
+            HookType::OnStart,
+            "f1",
+            failing_hook::<Base>("f1", "one", vec![service]),
+        )
         .unwrap();
     engine
-        .add_named_hook::<Derived, _>(HookType::OnStart, "f2", failing_hook::<Derived>("f2", "'two'", vec![service]))
+        .add_named_hook::<Derived, _>(
+            HookType::OnStart,
+            "f2",
+            failing_hook::<Derived>("f2", "'two'", vec![service]),
+        )
         .unwrap();
     engine.initialize(service);
     engine.start(service);
     let errors = engine.exit_errors(service);
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].operation, "Starting");
-    assert_eq!(errors[0].error_details.message, "Derived.f1: one,Derived.f2: 'two'");
+    assert_eq!(
+        errors[0].error_details.message,
+        "Derived.f1: one,Derived.f2: 'two'"
+    );
     let failures = engine.failures().records();
     assert_eq!(failures.len(), 2);
-    assert_eq!((&*failures[0].hook, failures[0].kind().name()), ("f1", "Derived"));
+    assert_eq!(
+        (&*failures[0].hook, failures[0].kind().name()),
+        ("f1", "Derived")
+    );
 }
 
 #[test]
@@ -71,18 +99,38 @@ fn a_failed_init_stops_the_service_then_fails_it() {
     with_state_log(&mut engine);
     let service = engine.spawn(Base);
     engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "i1", failing_hook::<Base>("i1", "boom-init", vec![service]))
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "i1",
+            failing_hook::<Base>("i1", "boom-init", vec![service]),
+        )
         .unwrap();
-    engine.add_named_hook::<Base, _>(HookType::OnStop, "s1", logging_hook::<Base>("s1")).unwrap();
-    engine.add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2")).unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "s1", logging_hook::<Base>("s1"))
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2"))
+        .unwrap();
     engine.initialize(service);
     let log = Log::take(engine.world_mut());
     assert_eq!(
         changes(&log, service),
-        ["created->initializing", "initializing->stopping", "stopping->stopped", "stopped->failed"]
+        [
+            "created->initializing",
+            "initializing->stopping",
+            "stopping->stopped",
+            "stopped->failed"
+        ]
     );
     let hooks: Vec<&String> = log.iter().filter(|line| line.contains('@')).collect();
-    assert_eq!(hooks, [&tag("i1", service), &tag("s2", service), &tag("s1", service)]);
+    assert_eq!(
+        hooks,
+        [
+            &tag("i1", service),
+            &tag("s2", service),
+            &tag("s1", service)
+        ]
+    );
     let flags = engine.flags(service).unwrap();
     assert!(!flags.was_initialized() && flags.was_stopped() && flags.stop_requested());
     assert_eq!(engine.state(service), Some(LifecycleState::Failed));
@@ -97,13 +145,22 @@ fn a_failed_start_takes_the_same_path_from_starting() {
     with_state_log(&mut engine);
     let service = engine.spawn(Base);
     engine
-        .add_named_hook::<Base, _>(HookType::OnStart, "st", failing_hook::<Base>("st", "no", vec![service]))
+        .add_named_hook::<Base, _>(
+            HookType::OnStart,
+            "st",
+            failing_hook::<Base>("st", "no", vec![service]),
+        )
         .unwrap();
     engine.initialize_and_start(service);
     let log = Log::take(engine.world_mut());
     assert_eq!(
         changes(&log, service)[2..],
-        ["initialized->starting", "starting->stopping", "stopping->stopped", "stopped->failed"]
+        [
+            "initialized->starting",
+            "starting->stopping",
+            "stopping->stopped",
+            "stopped->failed"
+        ]
     );
     let flags = engine.flags(service).unwrap();
     assert!(flags.was_initialized() && !flags.was_started() && flags.was_stopped());
@@ -115,15 +172,24 @@ fn a_failed_stop_hook_ends_failed_without_stopped() {
     with_state_log(&mut engine);
     let service = engine.spawn(Base);
     engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "s1", failing_hook::<Base>("s1", "stuck", vec![service]))
+        .add_named_hook::<Base, _>(
+            HookType::OnStop,
+            "s1",
+            failing_hook::<Base>("s1", "stuck", vec![service]),
+        )
         .unwrap();
-    engine.add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2")).unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2"))
+        .unwrap();
     engine.initialize_and_start(service);
     Log::take(engine.world_mut());
     let report = engine.stop(service);
     let log = Log::take(engine.world_mut());
     assert!(log.contains(&tag("s1", service)) && log.contains(&tag("s2", service)));
-    assert_eq!(changes(&log, service), ["running->stopping", "stopping->failed"]);
+    assert_eq!(
+        changes(&log, service),
+        ["running->stopping", "stopping->failed"]
+    );
     assert!(!engine.flags(service).unwrap().was_stopped());
     assert_eq!(report.failed.len(), 1);
     assert_eq!(engine.exit_errors(service)[0].operation, "Stopping");
@@ -134,13 +200,25 @@ fn an_init_failure_and_a_stop_failure_give_two_exit_errors() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
     engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "i", failing_hook::<Base>("i", "a", vec![service]))
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "i",
+            failing_hook::<Base>("i", "a", vec![service]),
+        )
         .unwrap();
     engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "s", failing_hook::<Base>("s", "b", vec![service]))
+        .add_named_hook::<Base, _>(
+            HookType::OnStop,
+            "s",
+            failing_hook::<Base>("s", "b", vec![service]),
+        )
         .unwrap();
     let report = engine.initialize(service);
-    let operations: Vec<&str> = engine.exit_errors(service).iter().map(|e| e.operation.as_str()).collect();
+    let operations: Vec<&str> = engine
+        .exit_errors(service)
+        .iter()
+        .map(|e| e.operation.as_str())
+        .collect();
     assert_eq!(operations, ["Initializing", "Stopping"]);
     assert_eq!(engine.state(service), Some(LifecycleState::Failed));
     assert!(!engine.flags(service).unwrap().was_stopped());
@@ -155,14 +233,22 @@ fn panicking_init(mut targets: Targets<Base>) {
 #[test]
 fn a_panicking_hook_fails_its_targets_and_the_engine_keeps_running() {
     let mut engine = engine_with_log();
-    engine.add_hook::<Base, _>(HookType::OnInit, panicking_init).unwrap();
-    engine.add_named_hook::<Base, _>(HookType::OnInit, "after", logging_hook::<Base>("after")).unwrap();
+    engine
+        .add_hook::<Base, _>(HookType::OnInit, panicking_init)
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnInit, "after", logging_hook::<Base>("after"))
+        .unwrap();
     let services = engine.spawn_batch(Base, 3);
     let others = engine.spawn_batch(Derived, 0);
     assert!(others.is_empty());
     let report = engine.initialize(Selection::All);
     assert_eq!(report.failed.len(), 3);
-    assert_eq!(Log::take(engine.world_mut()).len(), 3, "the next hook still ran");
+    assert_eq!(
+        Log::take(engine.world_mut()).len(),
+        3,
+        "the next hook still ran"
+    );
     for &service in &services {
         assert_eq!(engine.state(service), Some(LifecycleState::Failed));
         let message = &engine.exit_errors(service)[0].error_details.message;
@@ -180,7 +266,9 @@ fn whole_system_error(_targets: Targets<Base>) -> Result<(), BevyError> {
 #[test]
 fn a_hook_system_returning_err_fails_all_its_targets() {
     let mut engine = engine_with_log();
-    engine.add_hook::<Base, _>(HookType::OnInit, whole_system_error).unwrap();
+    engine
+        .add_hook::<Base, _>(HookType::OnInit, whole_system_error)
+        .unwrap();
     let services = engine.spawn_batch(Base, 2);
     let bystander = engine.spawn(Lifecycle);
     let report = engine.initialize(Selection::All);
@@ -207,16 +295,31 @@ fn a_state_change_hook_failing_on_a_transient_state_fails_that_phase() {
     let mut engine = engine_with_log();
     with_state_log(&mut engine);
     engine
-        .add_named_hook::<Base, _>(HookType::OnStateChange, "guard", fail_on_entering(LifecycleState::Initializing))
+        .add_named_hook::<Base, _>(
+            HookType::OnStateChange,
+            "guard",
+            fail_on_entering(LifecycleState::Initializing),
+        )
         .unwrap();
-    engine.add_named_hook::<Base, _>(HookType::OnInit, "i", logging_hook::<Base>("i")).unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnInit, "i", logging_hook::<Base>("i"))
+        .unwrap();
     let service = engine.spawn(Base);
     engine.initialize(service);
     let log = Log::take(engine.world_mut());
-    assert!(log.contains(&tag("i", service)), "the phase's hooks still ran");
+    assert!(
+        log.contains(&tag("i", service)),
+        "the phase's hooks still ran"
+    );
     assert_eq!(engine.state(service), Some(LifecycleState::Failed));
     let error = &engine.exit_errors(service)[0];
-    assert_eq!((error.operation.as_str(), error.error_details.message.as_str()), ("Initializing", "Base.guard: refuse initializing"));
+    assert_eq!(
+        (
+            error.operation.as_str(),
+            error.error_details.message.as_str()
+        ),
+        ("Initializing", "Base.guard: refuse initializing")
+    );
 }
 
 #[test]
@@ -224,7 +327,11 @@ fn a_state_change_hook_failing_on_the_final_state_takes_the_fail_path() {
     let mut engine = engine_with_log();
     with_state_log(&mut engine);
     engine
-        .add_named_hook::<Base, _>(HookType::OnStateChange, "guard", fail_on_entering(LifecycleState::Running))
+        .add_named_hook::<Base, _>(
+            HookType::OnStateChange,
+            "guard",
+            fail_on_entering(LifecycleState::Running),
+        )
         .unwrap();
     let service = engine.spawn(Base);
     let report = engine.initialize_and_start(service);
@@ -233,7 +340,13 @@ fn a_state_change_hook_failing_on_the_final_state_takes_the_fail_path() {
     let log = Log::take(engine.world_mut());
     assert_eq!(
         changes(&log, service)[2..],
-        ["initialized->starting", "starting->running", "running->stopping", "stopping->stopped", "stopped->failed"]
+        [
+            "initialized->starting",
+            "starting->running",
+            "running->stopping",
+            "stopping->stopped",
+            "stopped->failed"
+        ]
     );
     assert!(!engine.flags(service).unwrap().was_started());
     assert_eq!(engine.exit_errors(service)[0].operation, "Starting");
@@ -244,7 +357,11 @@ fn exit_errors_serialize_in_aiperfs_shape() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
     engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "i", failing_hook::<Base>("i", "x", vec![service]))
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "i",
+            failing_hook::<Base>("i", "x", vec![service]),
+        )
         .unwrap();
     engine.initialize(service);
     let json = serde_json::to_value(&engine.exit_errors(service)[0]).unwrap();
@@ -261,7 +378,11 @@ fn failures_are_counted_exactly_across_a_large_batch() {
     let services = engine.spawn_batch(Base, 10_000);
     let failing: Vec<Entity> = services.iter().copied().step_by(7).collect();
     engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "i", failing_hook::<Base>("i", "x", failing.clone()))
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "i",
+            failing_hook::<Base>("i", "x", failing.clone()),
+        )
         .unwrap();
     let report = engine.initialize(Selection::All);
     assert_eq!(report.failed.len(), failing.len());
@@ -269,5 +390,8 @@ fn failures_are_counted_exactly_across_a_large_batch() {
     assert_eq!(engine.failures().len(), failing.len());
     let counts = engine.state_counts();
     assert_eq!(counts[LifecycleState::Failed.index()], failing.len());
-    assert_eq!(counts[LifecycleState::Initialized.index()], services.len() - failing.len());
+    assert_eq!(
+        counts[LifecycleState::Initialized.index()],
+        services.len() - failing.len()
+    );
 }

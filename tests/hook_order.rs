@@ -24,14 +24,24 @@ fn log_targets(name: &str, mut targets: Targets<Base>, mut log: ResMut<Log>) {
 #[test]
 fn hooks_of_one_kind_run_in_registration_order() {
     let mut engine = engine_with_log();
-    engine.add_hook::<Base, _>(HookType::OnInit, hook_2).unwrap();
-    engine.add_hook::<Base, _>(HookType::OnInit, hook_3).unwrap();
-    engine.add_hook::<Base, _>(HookType::OnInit, hook_1).unwrap();
+    engine
+        .add_hook::<Base, _>(HookType::OnInit, hook_2)
+        .unwrap();
+    engine
+        .add_hook::<Base, _>(HookType::OnInit, hook_3)
+        .unwrap();
+    engine
+        .add_hook::<Base, _>(HookType::OnInit, hook_1)
+        .unwrap();
     let service = engine.spawn(Base);
     engine.initialize(service);
     assert_eq!(
         Log::take(engine.world_mut()),
-        vec![tag("hook_2", service), tag("hook_3", service), tag("hook_1", service)]
+        vec![
+            tag("hook_2", service),
+            tag("hook_3", service),
+            tag("hook_1", service)
+        ]
     );
 }
 
@@ -39,7 +49,11 @@ fn hooks_of_one_kind_run_in_registration_order() {
 fn base_kind_hooks_run_before_derived_even_when_registered_later() {
     let mut engine = engine_with_log();
     engine
-        .add_named_hook::<Derived, _>(HookType::OnInit, "derived", logging_hook::<Derived>("derived"))
+        .add_named_hook::<Derived, _>(
+            HookType::OnInit,
+            "derived",
+            logging_hook::<Derived>("derived"),
+        )
         .unwrap();
     engine
         .add_named_hook::<Base, _>(HookType::OnInit, "base", logging_hook::<Base>("base"))
@@ -51,16 +65,27 @@ fn base_kind_hooks_run_before_derived_even_when_registered_later() {
     engine.initialize(service);
     assert_eq!(
         Log::take(engine.world_mut()),
-        vec![tag("root", service), tag("base", service), tag("derived", service)]
+        vec![
+            tag("root", service),
+            tag("base", service),
+            tag("derived", service)
+        ]
     );
 }
 
 #[test]
 fn on_stop_runs_the_whole_chain_reversed() {
     let mut engine = engine_with_log();
-    for (name, base) in [("base_1", true), ("derived_1", false), ("base_2", true), ("derived_2", false)] {
+    for (name, base) in [
+        ("base_1", true),
+        ("derived_1", false),
+        ("base_2", true),
+        ("derived_2", false),
+    ] {
         if base {
-            engine.add_named_hook::<Base, _>(HookType::OnStop, name, logging_hook::<Base>(name)).unwrap();
+            engine
+                .add_named_hook::<Base, _>(HookType::OnStop, name, logging_hook::<Base>(name))
+                .unwrap();
         } else {
             engine
                 .add_named_hook::<Derived, _>(HookType::OnStop, name, logging_hook::<Derived>(name))
@@ -100,7 +125,9 @@ mod same_name {
 #[test]
 fn same_named_hooks_on_base_and_derived_both_run() {
     let mut engine = engine_with_log();
-    engine.add_hook::<Base, _>(HookType::OnInit, same_name::base::initialize).unwrap();
+    engine
+        .add_hook::<Base, _>(HookType::OnInit, same_name::base::initialize)
+        .unwrap();
     engine
         .add_hook::<Derived, _>(HookType::OnInit, same_name::derived::initialize)
         .unwrap();
@@ -108,16 +135,25 @@ fn same_named_hooks_on_base_and_derived_both_run() {
     engine.initialize(service);
     assert_eq!(
         Log::take(engine.world_mut()),
-        vec![tag("base.initialize", service), tag("derived.initialize", service)]
+        vec![
+            tag("base.initialize", service),
+            tag("derived.initialize", service)
+        ]
     );
 }
 
 #[test]
 fn a_base_kind_hook_also_runs_for_plain_base_services_but_derived_hooks_do_not() {
     let mut engine = engine_with_log();
-    engine.add_named_hook::<Base, _>(HookType::OnInit, "base", logging_hook::<Base>("base")).unwrap();
     engine
-        .add_named_hook::<Derived, _>(HookType::OnInit, "derived", logging_hook::<Derived>("derived"))
+        .add_named_hook::<Base, _>(HookType::OnInit, "base", logging_hook::<Base>("base"))
+        .unwrap();
+    engine
+        .add_named_hook::<Derived, _>(
+            HookType::OnInit,
+            "derived",
+            logging_hook::<Derived>("derived"),
+        )
         .unwrap();
     let plain = engine.spawn(Base);
     engine.initialize(plain);
@@ -127,26 +163,55 @@ fn a_base_kind_hook_also_runs_for_plain_base_services_but_derived_hooks_do_not()
 #[test]
 fn attached_hooks_run_after_kind_hooks_and_first_on_stop() {
     let mut engine = engine_with_log();
-    engine.add_named_hook::<Base, _>(HookType::OnInit, "kind_init", logging_hook::<Base>("kind_init")).unwrap();
-    engine.add_named_hook::<Base, _>(HookType::OnStop, "kind_stop", logging_hook::<Base>("kind_stop")).unwrap();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "kind_init",
+            logging_hook::<Base>("kind_init"),
+        )
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnStop,
+            "kind_stop",
+            logging_hook::<Base>("kind_stop"),
+        )
+        .unwrap();
     let service = engine.spawn(Base);
     let other = engine.spawn(Base);
-    for (hook_type, name) in [(HookType::OnInit, "attached_init"), (HookType::OnStop, "attached_stop_1"), (HookType::OnStop, "attached_stop_2")] {
+    for (hook_type, name) in [
+        (HookType::OnInit, "attached_init"),
+        (HookType::OnStop, "attached_stop_1"),
+        (HookType::OnStop, "attached_stop_2"),
+    ] {
         engine
-            .attach_hook(service, hook_type, name, move |In(entity): In<Entity>, mut log: ResMut<Log>| {
-                log.0.push(tag(name, entity));
-            })
+            .attach_hook(
+                service,
+                hook_type,
+                name,
+                move |In(entity): In<Entity>, mut log: ResMut<Log>| {
+                    log.0.push(tag(name, entity));
+                },
+            )
             .unwrap();
     }
     engine.initialize(Selection::All);
     assert_eq!(
         Log::take(engine.world_mut()),
-        vec![tag("kind_init", service), tag("kind_init", other), tag("attached_init", service)]
+        vec![
+            tag("kind_init", service),
+            tag("kind_init", other),
+            tag("attached_init", service)
+        ]
     );
     engine.stop(service);
     assert_eq!(
         Log::take(engine.world_mut()),
-        vec![tag("attached_stop_2", service), tag("attached_stop_1", service), tag("kind_stop", service)]
+        vec![
+            tag("attached_stop_2", service),
+            tag("attached_stop_1", service),
+            tag("kind_stop", service)
+        ]
     );
 }
 
@@ -155,7 +220,9 @@ fn hooks_registered_after_services_exist_apply_from_the_next_operation() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
     engine.initialize(service);
-    engine.add_named_hook::<Base, _>(HookType::OnStart, "late", logging_hook::<Base>("late")).unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStart, "late", logging_hook::<Base>("late"))
+        .unwrap();
     engine.start(service);
     assert_eq!(Log::take(engine.world_mut()), vec![tag("late", service)]);
 }
@@ -199,9 +266,15 @@ mod diamond {
 fn hook_order_follows_the_c3_linearization_of_the_bases() {
     use diamond::*;
     let mut engine = engine_with_log();
-    engine.add_named_hook::<C, _>(HookType::OnInit, "c", logging_hook::<C>("c")).unwrap();
-    engine.add_named_hook::<A, _>(HookType::OnInit, "a", logging_hook::<A>("a")).unwrap();
-    engine.add_named_hook::<B, _>(HookType::OnInit, "b", logging_hook::<B>("b")).unwrap();
+    engine
+        .add_named_hook::<C, _>(HookType::OnInit, "c", logging_hook::<C>("c"))
+        .unwrap();
+    engine
+        .add_named_hook::<A, _>(HookType::OnInit, "a", logging_hook::<A>("a"))
+        .unwrap();
+    engine
+        .add_named_hook::<B, _>(HookType::OnInit, "b", logging_hook::<B>("b"))
+        .unwrap();
     engine
         .add_named_hook::<Lifecycle, _>(HookType::OnInit, "o", logging_hook::<Lifecycle>("o"))
         .unwrap();
@@ -209,10 +282,20 @@ fn hook_order_follows_the_c3_linearization_of_the_bases() {
     engine.initialize(service);
     assert_eq!(
         Log::take(engine.world_mut()),
-        vec![tag("o", service), tag("b", service), tag("a", service), tag("c", service)]
+        vec![
+            tag("o", service),
+            tag("b", service),
+            tag("a", service),
+            tag("c", service)
+        ]
     );
     let error = engine.register_kind::<D>().unwrap_err();
-    assert!(error.to_string().contains("earlier kinds fixed the opposite order"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("earlier kinds fixed the opposite order"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -221,7 +304,9 @@ fn a_hook_is_named_after_its_function() {
     fn failing_init(mut targets: Targets<Base>) {
         targets.try_for_each(|_, ()| Err("nope"));
     }
-    engine.add_hook::<Base, _>(HookType::OnInit, failing_init).unwrap();
+    engine
+        .add_hook::<Base, _>(HookType::OnInit, failing_init)
+        .unwrap();
     let service = engine.spawn(Base);
     engine.initialize(service);
     assert_eq!(&*engine.failures().records()[0].hook, "failing_init");

@@ -2,22 +2,23 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use bevy_ecs::prelude::*;
 use common::*;
 use lifecycle_ecs::prelude::*;
-use tracing::Subscriber;
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, SubscriberExt};
 
 /// Puts a service in `state` as if it had got there (stop-requested is set for the states only a
 /// stop reaches).
 fn put_in_state(engine: &mut Engine, entity: Entity, state: LifecycleState) {
     let world = engine.world_mut();
     *world.get_mut::<LifecycleState>(entity).unwrap() = state;
-    if matches!(state, LifecycleState::Stopping | LifecycleState::Stopped | LifecycleState::Failed) {
-        world.get_mut::<LifecycleFlags>(entity).unwrap().set_stop_requested(true);
+    if matches!(
+        state,
+        LifecycleState::Stopping | LifecycleState::Stopped | LifecycleState::Failed
+    ) {
+        world
+            .get_mut::<LifecycleFlags>(entity)
+            .unwrap()
+            .set_stop_requested(true);
     }
 }
 
@@ -48,7 +49,11 @@ fn every_operation_follows_aiperfs_table_in_every_state() {
         for state in LifecycleState::ALL {
             let mut engine = engine_with_log();
             engine
-                .add_named_hook::<Base, _>(operation.hook_type(), "hook", logging_hook::<Base>("hook"))
+                .add_named_hook::<Base, _>(
+                    operation.hook_type(),
+                    "hook",
+                    logging_hook::<Base>("hook"),
+                )
                 .unwrap();
             let service = engine.spawn(Base);
             put_in_state(&mut engine, service, state);
@@ -66,13 +71,20 @@ fn every_operation_follows_aiperfs_table_in_every_state() {
                 }
                 Expect::Ignore => {
                     assert_eq!(report.ignored, vec![service], "{operation} from {state}");
-                    assert_eq!(engine.state(service), Some(state), "{operation} from {state}");
+                    assert_eq!(
+                        engine.state(service),
+                        Some(state),
+                        "{operation} from {state}"
+                    );
                     assert!(ran.is_empty(), "{operation} from {state} ran {ran:?}");
                 }
                 Expect::Invalid => {
                     assert_eq!(report.invalid.len(), 1, "{operation} from {state}");
                     let error = &report.invalid[0];
-                    assert_eq!((error.entity, error.state, error.operation), (service, state, operation));
+                    assert_eq!(
+                        (error.entity, error.state, error.operation),
+                        (service, state, operation)
+                    );
                     assert_eq!(
                         error.to_string(),
                         format!(
@@ -90,47 +102,22 @@ fn every_operation_follows_aiperfs_table_in_every_state() {
     }
 }
 
-/// Counts `debug` events and every other event, across all targets.
-#[derive(Clone, Default)]
-struct EventCounter(Arc<Mutex<(usize, usize)>>);
-
-impl<S: Subscriber> Layer<S> for EventCounter {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        let mut counts = self.0.lock().unwrap();
-        if *event.metadata().level() == tracing::Level::DEBUG {
-            counts.0 += 1;
-        } else {
-            counts.1 += 1;
-        }
-    }
-}
-
-#[test]
-fn an_ignored_operation_emits_exactly_one_debug_event_per_service() {
-    let counter = EventCounter::default();
-    let subscriber = tracing_subscriber::registry().with(counter.clone());
-    let mut engine = engine_with_log();
-    let services: Vec<Entity> = (0..3).map(|_| engine.spawn(Base)).collect();
-    engine.initialize(Selection::All);
-    tracing::subscriber::with_default(subscriber, || {
-        let report = engine.initialize(services[0]);
-        assert_eq!(report.ignored, vec![services[0]]);
-        assert_eq!(*counter.0.lock().unwrap(), (1, 0));
-        let report = engine.initialize(Selection::All);
-        assert_eq!(report.ignored.len(), 3);
-        assert_eq!(*counter.0.lock().unwrap(), (4, 0));
-    });
-}
-
 #[test]
 fn stop_from_created_runs_every_stop_hook_and_later_initialize_is_refused() {
     let mut engine = engine_with_log();
-    engine.add_named_hook::<Base, _>(HookType::OnStop, "s1", logging_hook::<Base>("s1")).unwrap();
-    engine.add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2")).unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "s1", logging_hook::<Base>("s1"))
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2"))
+        .unwrap();
     let service = engine.spawn(Base);
     let report = engine.stop(service);
     assert_eq!(report.moved, 1);
-    assert_eq!(Log::take(engine.world_mut()), vec![tag("s2", service), tag("s1", service)]);
+    assert_eq!(
+        Log::take(engine.world_mut()),
+        vec![tag("s2", service), tag("s1", service)]
+    );
     assert_eq!(engine.state(service), Some(LifecycleState::Stopped));
     assert!(engine.flags(service).unwrap().was_stopped());
     let report = engine.initialize(service);
@@ -140,7 +127,9 @@ fn stop_from_created_runs_every_stop_hook_and_later_initialize_is_refused() {
 #[test]
 fn a_second_stop_is_ignored_and_runs_no_hooks() {
     let mut engine = engine_with_log();
-    engine.add_named_hook::<Base, _>(HookType::OnStop, "s", logging_hook::<Base>("s")).unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "s", logging_hook::<Base>("s"))
+        .unwrap();
     let service = engine.spawn(Base);
     engine.initialize_and_start(service);
     assert_eq!(engine.stop(service).moved, 1);
@@ -189,7 +178,10 @@ fn state_change_hooks_see_every_real_change_with_old_and_new() {
 #[derive(Resource, Default)]
 struct Seen(Vec<(LifecycleState, bool)>);
 
-fn record_flag_on_final_state(mut targets: Targets<Lifecycle, &LifecycleFlags>, mut seen: ResMut<Seen>) {
+fn record_flag_on_final_state(
+    mut targets: Targets<Lifecycle, &LifecycleFlags>,
+    mut seen: ResMut<Seen>,
+) {
     let change = targets.state_change().unwrap();
     targets.for_each(|_, flags| {
         let flag = match change.new {
@@ -238,7 +230,10 @@ fn initialize_and_start_records_a_refused_initialize_and_does_not_start() {
     let errors = engine.exit_errors(stopped);
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].operation, "Initialize");
-    assert_eq!(errors[0].error_details.error_type.as_deref(), Some("InvalidStateError"));
+    assert_eq!(
+        errors[0].error_details.error_type.as_deref(),
+        Some("InvalidStateError")
+    );
 }
 
 #[test]

@@ -54,8 +54,7 @@ pub use unsupported_hook_error::UnsupportedHookError;
 pub mod prelude {
     #[doc(hidden)]
     pub use crate::{
-        ExitErrorInfo, ExitErrors, HookError, HookFailures, HookType, Lifecycle,
-        LifecycleChildren, LifecycleFlags, LifecycleParent, LifecycleState, Operation, ServiceId,
-        ServiceKind,
+        ExitErrorInfo, ExitErrors, HookError, HookFailures, HookType, Lifecycle, LifecycleChildren,
+        LifecycleFlags, LifecycleParent, LifecycleState, Operation, ServiceId, ServiceKind,
     };
 }

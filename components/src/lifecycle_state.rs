@@ -20,7 +20,18 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!("RUNNING".parse::<LifecycleState>(), Ok(LifecycleState::Running));
 /// ```
 #[derive(
-    Component, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+    Component,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 #[repr(u8)]
@@ -109,7 +120,9 @@ impl core::fmt::Display for LifecycleState {
 
 /// A string that names no [`LifecycleState`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown lifecycle state {0:?} (expected one of created, initializing, initialized, starting, running, stopping, stopped, failed)")]
+#[error(
+    "unknown lifecycle state {0:?} (expected one of created, initializing, initialized, starting, running, stopping, stopped, failed)"
+)]
 pub struct UnknownStateError(pub String);
 
 impl core::str::FromStr for LifecycleState {

@@ -19,7 +19,9 @@ use crate::{HookType, HookTypeSet};
 /// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("Hook {hook_type} is not provided by any base kind of {kind}. (Provided Hooks: {provided})")]
+#[error(
+    "Hook {hook_type} is not provided by any base kind of {kind}. (Provided Hooks: {provided})"
+)]
 pub struct UnsupportedHookError {
     /// The hook type that was asked for.
     pub hook_type: HookType,

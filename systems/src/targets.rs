@@ -66,7 +66,9 @@ pub struct Targets<'w, 's, K: ServiceKind, D: IterQueryData + 'static = ()> {
 impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
     /// Calls `f` for every target service.
     pub fn for_each(&mut self, mut f: impl FnMut(Entity, D::Item<'_, 's>)) {
-        visit(&mut self.query, &self.context, |entity, _, item| f(entity, item));
+        visit(&mut self.query, &self.context, |entity, _, item| {
+            f(entity, item)
+        });
     }
 
     /// Calls `f` for every target service; each `Err` is recorded as that service's failure of
@@ -174,11 +176,13 @@ fn visit<'s, K: ServiceKind, D: IterQueryData + 'static>(
         }
     };
     match context.sparse_targets() {
-        None => query.iter_mut().for_each(|(entity, id, state, flags, item)| {
-            if context.admits(*state, *flags) {
-                call(entity, id, item);
-            }
-        }),
+        None => query
+            .iter_mut()
+            .for_each(|(entity, id, state, flags, item)| {
+                if context.admits(*state, *flags) {
+                    call(entity, id, item);
+                }
+            }),
         Some(list) => {
             let mut iter = query.iter_many_mut(list);
             while let Some(fetched) = iter.fetch_next() {

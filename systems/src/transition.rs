@@ -60,7 +60,9 @@ impl Transitions {
                 if flags.depth() != depth {
                     return;
                 }
-                match classify_one(operation, entity, id, &mut state, &mut flags, refusals, debug) {
+                match classify_one(
+                    operation, entity, id, &mut state, &mut flags, refusals, debug,
+                ) {
                     Some(old) => {
                         moved += 1;
                         if let Some(list) = old_states.as_deref_mut() {
@@ -91,9 +93,9 @@ impl Transitions {
             let Ok((entity, id, mut state, mut flags)) = fetched else {
                 continue;
             };
-            if let Some(old) =
-                classify_one(operation, entity, id, &mut state, &mut flags, refusals, debug)
-            {
+            if let Some(old) = classify_one(
+                operation, entity, id, &mut state, &mut flags, refusals, debug,
+            ) {
                 moved.push((entity, old));
             }
         }
@@ -188,13 +190,20 @@ impl Transitions {
     }
 
     /// Lists the services at `depth` in `state` (used to name the few that a dense phase failed).
-    pub fn collect_dense(&mut self, world: &mut World, depth: u8, state: LifecycleState) -> Vec<Entity> {
+    pub fn collect_dense(
+        &mut self,
+        world: &mut World,
+        depth: u8,
+        state: LifecycleState,
+    ) -> Vec<Entity> {
         let mut out = Vec::new();
-        self.states.iter_mut(world).for_each(|(entity, _, current, flags)| {
-            if *current == state && flags.depth() == depth {
-                out.push(entity);
-            }
-        });
+        self.states
+            .iter_mut(world)
+            .for_each(|(entity, _, current, flags)| {
+                if *current == state && flags.depth() == depth {
+                    out.push(entity);
+                }
+            });
         out
     }
 

@@ -1,6 +1,9 @@
 //! Fixtures shared by the behaviour tests: kinds shaped like AIPerf's classes and a log resource.
 
-#![allow(dead_code, reason = "each test binary uses a different part of the fixtures")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the fixtures"
+)]
 
 use bevy_ecs::prelude::*;
 use lifecycle_ecs::prelude::*;
@@ -74,7 +77,12 @@ pub fn failing_hook<K: ServiceKind>(
 pub fn state_change_logger(mut targets: Targets<Lifecycle>, mut log: ResMut<Log>) {
     let change = targets.state_change().expect("a state change is reported");
     targets.for_each(|entity, ()| {
-        log.0.push(format!("{}:{}->{}", entity.index_u32(), change.old, change.new));
+        log.0.push(format!(
+            "{}:{}->{}",
+            entity.index_u32(),
+            change.old,
+            change.new
+        ));
     });
 }
 
