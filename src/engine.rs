@@ -67,7 +67,7 @@ pub enum AttachChildError {
 /// use bevy_ecs::prelude::*;
 /// use lifecycle_ecs::prelude::*;
 ///
-/// #[derive(Component, Default)]
+/// #[derive(Component, Default, Clone)]
 /// #[require(Lifecycle)]
 /// struct Worker;
 /// impl ServiceKind for Worker {
@@ -295,7 +295,7 @@ impl Engine {
         Ok(())
     }
 
-    fn next_id<K: ServiceKind>(&mut self, kind: KindId, name: Option<String>) -> ServiceId {
+    fn next_id(&mut self, kind: KindId, name: Option<String>) -> ServiceId {
         let serial = self.next_serial;
         self.next_serial = self.next_serial.wrapping_add(1);
         match name {
@@ -334,7 +334,7 @@ impl Engine {
         name: Option<String>,
     ) -> Result<Entity, KindError> {
         let kind_id = self.register_kind::<K>()?;
-        let id = self.next_id::<K>(kind_id, name);
+        let id = self.next_id(kind_id, name);
         Ok(self.world.spawn((kind, id, extra)).id())
     }
 

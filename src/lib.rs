@@ -49,6 +49,7 @@
 mod attached_hooks;
 mod engine;
 mod hook_registry;
+mod hook_runner;
 mod kind_registry;
 mod report;
 mod scheduler;

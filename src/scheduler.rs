@@ -506,7 +506,7 @@ impl Engine {
         }
         match &changed {
             Changed::Batch(batch) if batch.is_empty() => return,
-            Changed::List(list) if list.is_empty() => return,
+            Changed::List([]) => return,
             _ => {}
         }
         if self.hooks.has(HookType::OnStateChange) {
@@ -630,11 +630,11 @@ impl Engine {
         match &batch.members {
             Members::Dense(_) => {
                 self.transitions
-                    .mark_dense(&mut self.world, batch.depth, state, operation)
+                    .mark_dense(&mut self.world, batch.depth, state, operation);
             }
             Members::Sparse { list, .. } => {
                 self.transitions
-                    .mark_sparse(&mut self.world, list, state, operation)
+                    .mark_sparse(&mut self.world, list, state, operation);
             }
         }
     }

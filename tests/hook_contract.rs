@@ -207,3 +207,53 @@ fn service_ids_look_like_aiperfs_and_are_unique() {
     );
     assert_eq!(engine.service_id(named).unwrap().kind().name(), "Base");
 }
+
+#[test]
+fn run_hooks_delivers_any_hook_type_to_the_selected_services_and_collects_all_failures() {
+    let mut engine = engine_with_log();
+    let a = engine.spawn(Messaging);
+    let b = engine.spawn(Messaging);
+    engine
+        .add_named_hook::<Messaging, _>(
+            HookType::OnMessage,
+            "m1",
+            failing_hook::<Messaging>("m1", "bad", vec![a]),
+        )
+        .unwrap();
+    engine
+        .add_named_hook::<Messaging, _>(HookType::OnMessage, "m2", logging_hook::<Messaging>("m2"))
+        .unwrap();
+    engine
+        .attach_hook(
+            b,
+            HookType::OnMessage,
+            "extra",
+            |In(e): In<Entity>, mut log: ResMut<Log>| {
+                log.0.push(tag("extra", e));
+            },
+        )
+        .unwrap();
+    let failures = engine.run_hooks(HookType::OnMessage, Selection::All);
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].to_string(), "Messaging.m1: bad");
+    assert_eq!(
+        Log::take(engine.world_mut()),
+        vec![
+            tag("m1", a),
+            tag("m1", b),
+            tag("m2", a),
+            tag("m2", b),
+            tag("extra", b)
+        ]
+    );
+    assert_eq!(
+        engine.state(a),
+        Some(LifecycleState::Created),
+        "no state change"
+    );
+    engine.run_hooks(HookType::OnMessage, b);
+    assert_eq!(
+        Log::take(engine.world_mut()),
+        vec![tag("m1", b), tag("m2", b), tag("extra", b)]
+    );
+}

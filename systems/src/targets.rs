@@ -67,7 +67,7 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
     /// Calls `f` for every target service.
     pub fn for_each(&mut self, mut f: impl FnMut(Entity, D::Item<'_, 's>)) {
         visit(&mut self.query, &self.context, |entity, _, item| {
-            f(entity, item)
+            f(entity, item);
         });
     }
 

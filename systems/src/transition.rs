@@ -60,16 +60,13 @@ impl Transitions {
                 if flags.depth() != depth {
                     return;
                 }
-                match classify_one(
+                if let Some(old) = classify_one(
                     operation, entity, id, &mut state, &mut flags, refusals, debug,
                 ) {
-                    Some(old) => {
-                        moved += 1;
-                        if let Some(list) = old_states.as_deref_mut() {
-                            list.push((entity, old));
-                        }
+                    moved += 1;
+                    if let Some(list) = old_states.as_deref_mut() {
+                        list.push((entity, old));
                     }
-                    None => {}
                 }
             });
         moved

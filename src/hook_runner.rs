@@ -1,0 +1,75 @@
+//! Running the hooks of any hook type on demand (AIPerf's `run_hooks`).
+
+use std::collections::HashSet;
+
+use bevy_ecs::entity::Entity;
+use lifecycle_ecs_components::{HookFailure, HookFailures, HookType};
+use lifecycle_ecs_systems::PhaseContext;
+
+use crate::engine::Engine;
+use crate::hook_registry::HookSchedule;
+use crate::selection::Selection;
+
+impl Engine {
+    /// Runs every hook of `hook_type` for the selected services, whatever their state, in hook
+    /// order (AIPerf's `run_hooks`): kind hooks, then attached hooks; reversed for ON_STOP. All
+    /// hooks run even when some fail; the failures are recorded in [`HookFailures`] and returned.
+    /// No state changes: this is how message-like hook types (ON_MESSAGE, custom types, …) are
+    /// delivered.
+    ///
+    /// # Example
+    /// ```
+    /// use bevy_ecs::prelude::*;
+    /// use lifecycle_ecs::prelude::*;
+    ///
+    /// #[derive(Component, Default, Clone)]
+    /// #[require(Lifecycle)]
+    /// struct Cache;
+    /// impl ServiceKind for Cache {
+    ///     const NAME: &'static str = "Cache";
+    ///     type Bases = (Lifecycle,);
+    ///     const PROVIDES: &'static [HookType] = &[HookType::Custom("@on_flush")];
+    /// }
+    /// #[derive(Component, Default)]
+    /// struct Flushed(u32);
+    ///
+    /// let mut engine = Engine::new();
+    /// engine
+    ///     .add_entity_hook::<Cache, &mut Flushed, _, _>(HookType::Custom("@on_flush"), "flush", |_, mut f| {
+    ///         f.0 += 1;
+    ///         Ok::<(), HookError>(())
+    ///     })
+    ///     .unwrap();
+    /// let cache = engine.spawn_with(Cache, Flushed(0));
+    /// assert!(engine.run_hooks(HookType::Custom("@on_flush"), Selection::All).is_empty());
+    /// assert_eq!(engine.world().get::<Flushed>(cache).unwrap().0, 1);
+    /// ```
+    pub fn run_hooks(
+        &mut self,
+        hook_type: HookType,
+        selection: impl Into<Selection>,
+    ) -> Vec<HookFailure> {
+        let _span = tracing::debug_span!("run_hooks", hook_type = %hook_type).entered();
+        let start = self.world.resource::<HookFailures>().len();
+        let selection = selection.into();
+        if self.hooks.has(hook_type) {
+            let mut context = self.world.resource_mut::<PhaseContext>();
+            match &selection {
+                Selection::All => context.begin_dense(None, None, None),
+                Selection::Many(list) => context.begin_sparse(None, None, list),
+            }
+            self.world.run_schedule(HookSchedule(hook_type));
+            self.world.resource_mut::<PhaseContext>().end();
+        }
+        if self.attached.has(hook_type) {
+            let chosen: Option<HashSet<Entity>> = match &selection {
+                Selection::All => None,
+                Selection::Many(list) => Some(list.iter().copied().collect()),
+            };
+            self.attached.run(&mut self.world, hook_type, |_, entity| {
+                chosen.as_ref().is_none_or(|set| set.contains(&entity))
+            });
+        }
+        self.world.resource::<HookFailures>().since(start).to_vec()
+    }
+}
