@@ -40,7 +40,8 @@ const fn scramble(serial: u32) -> u32 {
     x = x.wrapping_mul(0x85EB_CA6B);
     x ^= x >> 13;
     x = x.wrapping_mul(0xC2B2_AE35);
-    x ^ (x >> 16)
+    // A final constant keeps serial 0 from showing as `00000000`.
+    (x ^ (x >> 16)) ^ 0x6D2B_79F5
 }
 
 impl ServiceId {
