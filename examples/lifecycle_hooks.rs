@@ -42,7 +42,9 @@ fn disconnect(mut targets: Targets<Worker, &mut OpenConnections>) {
 
 /// ON_STATE_CHANGE: print every transition.
 fn announce(mut targets: Targets<Worker, &ServiceId>) {
-    let change = targets.state_change().expect("state-change hooks get the change");
+    let change = targets
+        .state_change()
+        .expect("state-change hooks get the change");
     targets.for_each(|_, id| println!("{id}: {} -> {}", change.old, change.new));
 }
 
@@ -53,7 +55,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.add_hook::<Worker, _>(HookType::OnStateChange, announce)?;
 
     let workers = engine.spawn_batch_with(Worker, 3, |_| OpenConnections(0));
-    engine.world_mut().entity_mut(workers[2]).insert(BackendDown);
+    engine
+        .world_mut()
+        .entity_mut(workers[2])
+        .insert(BackendDown);
 
     let started = engine.initialize_and_start(Selection::All);
     println!(
@@ -63,9 +68,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.initialize.failed.len()
     );
     for failed in &started.initialize.failed {
-        println!("exit error: {}", serde_json::to_string(&failed.exit_errors)?);
+        println!(
+            "exit error: {}",
+            serde_json::to_string(&failed.exit_errors)?
+        );
     }
     let stopped = engine.stop(Selection::All);
-    println!("stopped {}, ignored {}", stopped.moved, stopped.ignored.len());
+    println!(
+        "stopped {}, ignored {}",
+        stopped.moved,
+        stopped.ignored.len()
+    );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The engine: a world of services, its kinds, its hooks, and the operations that move them.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bevy_ecs::bundle::{Bundle, NoBundleEffect};
 use bevy_ecs::entity::Entity;
@@ -15,11 +16,47 @@ use lifecycle_ecs_components::{
     ServiceKind, UnsupportedHookError,
 };
 use lifecycle_ecs_systems::transition::Transitions;
-use lifecycle_ecs_systems::{PhaseContext, Targets, capture_system_error};
+use lifecycle_ecs_systems::{
+    HookFutures, HookProgress, PhaseContext, Targets, capture_system_error,
+};
 
 use crate::attached_hooks::{AttachedHooks, HookOutput};
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
 use crate::kind_registry::{KindError, KindInfo, KindRegistry};
+use crate::runtime::{AsyncBridge, DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, EngineRuntime};
+
+/// How a hook is registered: its name and the timeout of its async work.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use lifecycle_ecs::HookConfig;
+/// let config = HookConfig::named("connect").timeout(Duration::from_secs(5));
+/// assert_eq!(&*config.name, "connect");
+/// ```
+#[derive(Clone, Debug)]
+pub struct HookConfig {
+    /// The hook's name (in failures and exit errors).
+    pub name: Arc<str>,
+    /// How long the hook's futures may run (`None`: the engine's default, 30 s).
+    pub timeout: Option<Duration>,
+}
+
+impl HookConfig {
+    /// A hook called `name`, with the engine's default timeout.
+    pub fn named(name: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: name.into(),
+            timeout: None,
+        }
+    }
+
+    /// Sets the hook's own timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
 
 /// A child could not be attached to a parent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +136,67 @@ pub struct Engine {
     services: QueryState<(), With<Lifecycle>>,
     next_serial: u32,
     pub(crate) max_depth: u8,
+    pub(crate) bridge: AsyncBridge,
+}
+
+/// Builds an [`Engine`]: its runtime and its limits for async work.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use lifecycle_ecs::Engine;
+/// let engine = Engine::builder()
+///     .hook_timeout(Duration::from_secs(5))
+///     .max_in_flight(1_000)
+///     .build();
+/// # drop(engine);
+/// ```
+#[derive(Clone)]
+pub struct EngineBuilder {
+    runtime: Option<EngineRuntime>,
+    hook_timeout: Duration,
+    max_in_flight: usize,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        Self {
+            runtime: None,
+            hook_timeout: DEFAULT_HOOK_TIMEOUT,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// Runs async work on the user's runtime instead of one the engine creates. With a
+    /// current-thread runtime, use the `_async` operations from inside it.
+    pub fn runtime_handle(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(EngineRuntime::Handle(handle));
+        self
+    }
+
+    /// The default timeout of a hook's async work (30 s unless set).
+    pub fn hook_timeout(mut self, timeout: Duration) -> Self {
+        self.hook_timeout = timeout;
+        self
+    }
+
+    /// How many hook futures may run at once (10 000 unless set; at least 1).
+    pub fn max_in_flight(mut self, max_in_flight: usize) -> Self {
+        self.max_in_flight = max_in_flight;
+        self
+    }
+
+    /// Builds the engine.
+    pub fn build(self) -> Engine {
+        let runtime = self.runtime.unwrap_or_else(EngineRuntime::owned);
+        Engine::with_bridge(AsyncBridge::new(
+            runtime,
+            self.hook_timeout,
+            self.max_in_flight,
+        ))
+    }
 }
 
 impl Default for Engine {
@@ -108,11 +206,23 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// An engine with an empty world and the root kind registered.
+    /// An engine with an empty world, the root kind registered, and its own current-thread
+    /// tokio runtime for async hook work.
     pub fn new() -> Self {
+        EngineBuilder::default().build()
+    }
+
+    /// A builder, to choose the runtime and async limits.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    fn with_bridge(bridge: AsyncBridge) -> Self {
         let mut world = World::new();
         world.init_resource::<HookFailures>();
         world.init_resource::<PhaseContext>();
+        world.init_resource::<HookFutures>();
+        world.init_resource::<HookProgress>();
         world.insert_resource(FallbackErrorHandler(capture_system_error));
         let mut kinds = KindRegistry::default();
         kinds
@@ -129,6 +239,7 @@ impl Engine {
             services,
             next_serial: 0,
             max_depth: 0,
+            bridge,
         }
     }
 
@@ -213,9 +324,29 @@ impl Engine {
         name: impl Into<Arc<str>>,
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> Result<(), HookRegistrationError> {
+        self.add_hook_with::<K, M>(hook_type, HookConfig::named(name), system)
+    }
+
+    /// Registers `system` as a hook of `hook_type` for kind `K` with a [`HookConfig`] (its name
+    /// and the timeout of its async work).
+    ///
+    /// # Errors
+    /// [`HookRegistrationError::Unsupported`] if neither `K` nor its bases provide `hook_type`.
+    pub fn add_hook_with<K: ServiceKind, M>(
+        &mut self,
+        hook_type: HookType,
+        config: HookConfig,
+        system: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> Result<(), HookRegistrationError> {
         let info = self.validated_kind::<K>(hook_type)?;
-        self.hooks
-            .add::<K, M>(&mut self.world, &info, hook_type, name.into(), system);
+        self.hooks.add::<K, M>(
+            &mut self.world,
+            &info,
+            hook_type,
+            config.name,
+            config.timeout,
+            system,
+        );
         Ok(())
     }
 
@@ -296,8 +427,7 @@ impl Engine {
     }
 
     fn next_id(&mut self, kind: KindId, name: Option<String>) -> ServiceId {
-        let serial = self.next_serial;
-        self.next_serial = self.next_serial.wrapping_add(1);
+        let serial = self.reserve_serials(1);
         match name {
             Some(name) => ServiceId::named(kind, serial, name),
             None => ServiceId::generated(kind, serial),
@@ -335,7 +465,7 @@ impl Engine {
     ) -> Result<Entity, KindError> {
         let kind_id = self.register_kind::<K>()?;
         let id = self.next_id(kind_id, name);
-        Ok(self.world.spawn((kind, id, extra)).id())
+        Ok(self.world.spawn((kind, root_components(), id, extra)).id())
     }
 
     /// Spawns `count` services of kind `kind` in one batch, each with `extra(i)`.
@@ -352,17 +482,31 @@ impl Engine {
         let kind_id = self
             .register_kind::<K>()
             .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
-        let first = self.next_serial;
-        self.next_serial = self.next_serial.wrapping_add(count as u32);
+        let first = self.reserve_serials(count);
         self.world
             .spawn_batch((0..count).map(|i| {
                 (
                     kind.clone(),
-                    ServiceId::generated(kind_id, first.wrapping_add(i as u32)),
+                    root_components(),
+                    ServiceId::generated(kind_id, first + i as u32),
                     extra(i),
                 )
             }))
             .collect()
+    }
+
+    /// Reserves `count` id serials.
+    ///
+    /// # Panics
+    /// Panics past 2³² services spawned by one engine (ids would repeat).
+    #[track_caller]
+    fn reserve_serials(&mut self, count: usize) -> u32 {
+        let first = self.next_serial;
+        self.next_serial = u32::try_from(count)
+            .ok()
+            .and_then(|count| first.checked_add(count))
+            .expect("one engine spawns at most 2^32 services (ids would repeat)");
+        first
     }
 
     /// Spawns `count` services of kind `kind` in one batch.
@@ -455,6 +599,65 @@ impl Engine {
         Ok(())
     }
 
+    /// Spawns `count` services of kind `kind` as children of `parent`, in one batch (much cheaper
+    /// than spawning and attaching one by one: the children are born in their final table).
+    ///
+    /// # Errors
+    /// As [`attach_child`](Self::attach_child): `parent` must be a CREATED service and the tree
+    /// must stay within 255 levels.
+    ///
+    /// # Panics
+    /// Panics if the kind cannot be registered.
+    #[track_caller]
+    pub fn spawn_children<K: ServiceKind + Clone>(
+        &mut self,
+        parent: Entity,
+        kind: K,
+        count: usize,
+    ) -> Result<Vec<Entity>, AttachChildError> {
+        let parent_id = self
+            .world
+            .get::<ServiceId>(parent)
+            .cloned()
+            .ok_or(AttachChildError::NotAService(parent))?;
+        let state = self
+            .state(parent)
+            .ok_or(AttachChildError::NotAService(parent))?;
+        let depth = self
+            .flags(parent)
+            .map_or(0, |flags| flags.depth())
+            .checked_add(1)
+            .ok_or(AttachChildError::TooDeep)?;
+        if state != LifecycleState::Created {
+            let kind_id = self
+                .register_kind::<K>()
+                .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
+            return Err(AttachChildError::ParentNotCreated {
+                parent: parent_id,
+                child: ServiceId::named(kind_id, self.next_serial, format!("<new {}>", K::NAME)),
+                state,
+            });
+        }
+        let kind_id = self
+            .register_kind::<K>()
+            .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
+        let first = self.reserve_serials(count);
+        let children = self
+            .world
+            .spawn_batch((0..count).map(|i| {
+                (
+                    kind.clone(),
+                    LifecycleState::Created,
+                    LifecycleFlags::at_depth(depth),
+                    ServiceId::generated(kind_id, first + i as u32),
+                    LifecycleParent(parent),
+                )
+            }))
+            .collect();
+        self.max_depth = self.max_depth.max(depth);
+        Ok(children)
+    }
+
     /// Spawns a service of kind `kind` and attaches it as a child of `parent`.
     ///
     /// # Errors
@@ -541,4 +744,10 @@ impl Engine {
 
 fn hook_name_of_value<T>(_value: &T) -> Result<Arc<str>, HookRegistrationError> {
     hook_name_of::<T>()
+}
+
+/// The root kind's data components, given explicitly so spawning skips their required-component
+/// constructors. (Not the `Lifecycle` marker itself: the kind may be `Lifecycle`.)
+fn root_components() -> (LifecycleState, LifecycleFlags) {
+    (LifecycleState::Created, LifecycleFlags::default())
 }

@@ -10,7 +10,7 @@ use bevy_ecs::schedule::{
 use bevy_ecs::system::ScheduleSystem;
 use bevy_ecs::world::World;
 use lifecycle_ecs_components::{HookType, ServiceKind, UnsupportedHookError};
-use lifecycle_ecs_systems::{ActiveHook, enter_hook, exit_hook};
+use lifecycle_ecs_systems::{ActiveHook, enter_hook, exit_hook, hook_ready};
 
 use crate::kind_registry::{KindError, KindInfo};
 
@@ -90,6 +90,7 @@ impl HookRegistry {
         kind: &KindInfo,
         hook_type: HookType,
         name: Arc<str>,
+        timeout: Option<core::time::Duration>,
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) {
         let label = HookSchedule(hook_type);
@@ -112,13 +113,19 @@ impl HookRegistry {
         } else {
             (previous, next)
         };
-        let active = ActiveHook { name, hook_type };
+        let active = ActiveHook {
+            slot: slot.0,
+            name,
+            hook_type,
+            timeout,
+        };
         world.schedule_scope(label, |_, schedule| {
             schedule.add_systems(
-                (enter_hook(active), system, exit_hook::<K>)
+                (enter_hook(active), system, exit_hook::<K>(slot.0))
                     .chain()
                     .in_set(slot),
             );
+            schedule.configure_sets(slot.run_if(hook_ready(slot.0)));
             if let Some(after) = runs_after {
                 schedule.configure_sets(slot.after(after));
             }

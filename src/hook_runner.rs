@@ -7,7 +7,6 @@ use lifecycle_ecs_components::{HookFailure, HookFailures, HookType};
 use lifecycle_ecs_systems::PhaseContext;
 
 use crate::engine::Engine;
-use crate::hook_registry::HookSchedule;
 use crate::selection::Selection;
 
 impl Engine {
@@ -49,6 +48,16 @@ impl Engine {
         hook_type: HookType,
         selection: impl Into<Selection>,
     ) -> Vec<HookFailure> {
+        let runtime = self.bridge.runtime().clone();
+        runtime.block_on(self.run_hooks_async(hook_type, selection.into()))
+    }
+
+    /// [`run_hooks`](Self::run_hooks) for async code.
+    pub async fn run_hooks_async(
+        &mut self,
+        hook_type: HookType,
+        selection: impl Into<Selection>,
+    ) -> Vec<HookFailure> {
         let _span = tracing::debug_span!("run_hooks", hook_type = %hook_type).entered();
         let start = self.world.resource::<HookFailures>().len();
         let selection = selection.into();
@@ -58,7 +67,7 @@ impl Engine {
                 Selection::All => context.begin_dense(None, None, None),
                 Selection::Many(list) => context.begin_sparse(None, None, list),
             }
-            self.world.run_schedule(HookSchedule(hook_type));
+            self.run_hook_schedule(hook_type).await;
             self.world.resource_mut::<PhaseContext>().end();
         }
         if self.attached.has(hook_type) {

@@ -52,28 +52,30 @@ mod hook_registry;
 mod hook_runner;
 mod kind_registry;
 mod report;
+mod runtime;
 mod scheduler;
 mod selection;
 
 pub use attached_hooks::HookOutput;
-pub use engine::{AttachChildError, Engine};
+pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};
 pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
+pub use runtime::{DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, EngineRuntime};
 pub use selection::Selection;
 
 pub use bevy_ecs;
 pub use lifecycle_ecs_components as components;
 pub use lifecycle_ecs_components::*;
 pub use lifecycle_ecs_systems as systems;
-pub use lifecycle_ecs_systems::{ActiveHook, PhaseContext, StateChange, Targets};
+pub use lifecycle_ecs_systems::{ActiveHook, HookTasks, PhaseContext, StateChange, Targets};
 
 /// The types most users need: `use lifecycle_ecs::prelude::*;`.
 pub mod prelude {
     #[doc(hidden)]
     pub use crate::{
-        Engine, ExitErrorInfo, HookError, HookFailures, HookType, Lifecycle, LifecycleFlags,
-        LifecycleState, Operation, OperationReport, Selection, ServiceId, ServiceKind, StateChange,
-        Targets,
+        Engine, ExitErrorInfo, HookError, HookFailures, HookTasks, HookType, Lifecycle,
+        LifecycleFlags, LifecycleState, Operation, OperationReport, Selection, ServiceId,
+        ServiceKind, StateChange, Targets,
     };
 }

@@ -14,17 +14,17 @@
 //! FAILED with one exit error for the phase. A failed child fails its parent (AIPerf leaves the
 //! parent stuck in its transient state; this engine fails it with an error naming the children).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use bevy_ecs::entity::Entity;
+use bevy_ecs::entity::{Entity, EntityHashMap, EntityHashSet};
 use lifecycle_ecs_components::{
     ErrorDetails, ExitErrorInfo, ExitErrors, HOOK_ERRORS_TYPE, HookError, HookFailure,
     HookFailures, HookType, LifecycleChildren, LifecycleFlags, LifecycleParent, LifecycleState,
     Operation, ServiceId,
 };
 use lifecycle_ecs_systems::transition::Refusals;
-use lifecycle_ecs_systems::{PhaseContext, StateChange};
+use lifecycle_ecs_systems::{HookFutures, HookProgress, PhaseContext, StateChange};
 
 use crate::engine::Engine;
 use crate::hook_registry::HookSchedule;
@@ -87,19 +87,49 @@ impl Engine {
     /// hooks (children first). Services in other states are ignored or refused as AIPerf's table
     /// says; see [`OperationReport`].
     pub fn initialize(&mut self, selection: impl Into<Selection>) -> OperationReport {
-        self.run_operation(Operation::Initialize, selection.into())
+        self.run_blocking(Operation::Initialize, selection.into())
     }
 
     /// Starts the selected services: INITIALIZED → STARTING → RUNNING, running ON_START hooks.
     pub fn start(&mut self, selection: impl Into<Selection>) -> OperationReport {
-        self.run_operation(Operation::Start, selection.into())
+        self.run_blocking(Operation::Start, selection.into())
     }
 
     /// Stops the selected services: → STOPPING → STOPPED, running ON_STOP hooks in reverse, then
     /// children in reverse attach order. Gated by the stop-requested flag only: works from CREATED,
     /// and a second stop is ignored.
     pub fn stop(&mut self, selection: impl Into<Selection>) -> OperationReport {
-        self.run_operation(Operation::Stop, selection.into())
+        self.run_blocking(Operation::Stop, selection.into())
+    }
+
+    /// [`initialize`](Self::initialize) for async code: awaits the hooks' futures instead of
+    /// blocking on the engine's runtime.
+    pub async fn initialize_async(&mut self, selection: impl Into<Selection>) -> OperationReport {
+        self.run_operation_async(Operation::Initialize, selection.into())
+            .await
+    }
+
+    /// [`start`](Self::start) for async code.
+    pub async fn start_async(&mut self, selection: impl Into<Selection>) -> OperationReport {
+        self.run_operation_async(Operation::Start, selection.into())
+            .await
+    }
+
+    /// [`stop`](Self::stop) for async code.
+    pub async fn stop_async(&mut self, selection: impl Into<Selection>) -> OperationReport {
+        self.run_operation_async(Operation::Stop, selection.into())
+            .await
+    }
+
+    /// Runs an operation from synchronous code: without async hook work this never touches the
+    /// runtime; otherwise it blocks on the engine's runtime until the hooks' futures are done.
+    ///
+    /// # Panics
+    /// Panics if async hook work must be awaited while the calling thread is already inside a
+    /// tokio runtime (use the `_async` operations there).
+    fn run_blocking(&mut self, operation: Operation, selection: Selection) -> OperationReport {
+        let runtime = self.bridge.runtime().clone();
+        runtime.block_on(self.run_operation_async(operation, selection))
     }
 
     /// Initializes, then starts, the selected services (AIPerf's `initialize_and_start`). A service
@@ -111,7 +141,7 @@ impl Engine {
     ) -> InitializeAndStartReport {
         let selection = selection.into();
         let initialize = self.initialize(selection.clone());
-        let skip: HashSet<Entity> = initialize
+        let skip: EntityHashSet = initialize
             .invalid
             .iter()
             .map(|error| error.entity)
@@ -164,7 +194,11 @@ impl Engine {
         self.push_exit_error(entity, info);
     }
 
-    fn run_operation(&mut self, operation: Operation, selection: Selection) -> OperationReport {
+    async fn run_operation_async(
+        &mut self,
+        operation: Operation,
+        selection: Selection,
+    ) -> OperationReport {
         let started = Instant::now();
         let _span = tracing::info_span!("operation", operation = operation.verb()).entered();
         let mut run = Run {
@@ -175,10 +209,11 @@ impl Engine {
         };
         match selection {
             Selection::All => {
-                self.run_level(operation, 0, Candidates::All, true, &mut run);
+                self.run_level(operation, 0, Candidates::All, true, &mut run)
+                    .await;
             }
             Selection::Many(list) => {
-                let mut seen = HashSet::with_capacity(list.len());
+                let mut seen = EntityHashSet::with_capacity(list.len());
                 for entity in list.into_iter().filter(|entity| seen.insert(*entity)) {
                     match self.world.get::<LifecycleFlags>(entity) {
                         Some(flags) => run.pending.entry(flags.depth()).or_default().push(entity),
@@ -190,7 +225,8 @@ impl Engine {
                         list,
                         ordered: false,
                     };
-                    self.run_level(operation, depth, candidates, false, &mut run);
+                    self.run_level(operation, depth, candidates, false, &mut run)
+                        .await;
                 }
             }
         }
@@ -232,7 +268,7 @@ impl Engine {
 
     /// Classifies one tree level's candidates, then runs the phase for the movers. `all` marks an
     /// operation on every service: its children step then reaches every service one level down.
-    fn run_level(
+    async fn run_level(
         &mut self,
         operation: Operation,
         depth: u8,
@@ -289,14 +325,16 @@ impl Engine {
                         Changed::Batch(&batch),
                         LifecycleState::Created,
                         transient,
-                    );
+                    )
+                    .await;
                 }
                 Operation::Start => {
                     self.fire_state_change(
                         Changed::Batch(&batch),
                         LifecycleState::Initialized,
                         transient,
-                    );
+                    )
+                    .await;
                 }
                 Operation::Stop => {
                     for old in LifecycleState::ALL {
@@ -306,18 +344,20 @@ impl Engine {
                             .map(|(entity, _)| *entity)
                             .collect();
                         if !group.is_empty() {
-                            self.fire_state_change(Changed::List(&group), old, transient);
+                            self.fire_state_change(Changed::List(&group), old, transient)
+                                .await;
                         }
                     }
                 }
             }
         }
         self.run_batch(operation, batch, all, phase_start, run)
+            .await
     }
 
     /// Runs a batch's phase steps in AIPerf's order, then settles it. Returns the services of the
     /// batch that ended FAILED.
-    fn run_batch(
+    async fn run_batch(
         &mut self,
         operation: Operation,
         batch: Batch,
@@ -328,22 +368,28 @@ impl Engine {
         let hook_type = operation.hook_type();
         match operation {
             Operation::Initialize | Operation::Start => {
-                self.children_step(operation, &batch, all, run);
-                self.run_kind_hooks(hook_type, &batch);
+                self.children_step(operation, &batch, all, run).await;
+                self.run_kind_hooks(hook_type, &batch).await;
                 self.run_attached_hooks(hook_type, &batch);
             }
             Operation::Stop => {
                 self.run_attached_hooks(hook_type, &batch);
-                self.run_kind_hooks(hook_type, &batch);
-                self.children_step(operation, &batch, all, run);
+                self.run_kind_hooks(hook_type, &batch).await;
+                self.children_step(operation, &batch, all, run).await;
             }
         }
-        self.settle(operation, batch, phase_start, run)
+        self.settle(operation, batch, phase_start, run).await
     }
 
     /// The built-in children hook: the same operation as a nested batch one level down. Failed
     /// children fail their parents (a `ChildrenFailed` error naming them).
-    fn children_step(&mut self, operation: Operation, batch: &Batch, all: bool, run: &mut Run) {
+    async fn children_step(
+        &mut self,
+        operation: Operation,
+        batch: &Batch,
+        all: bool,
+        run: &mut Run,
+    ) {
         let Some(next_depth) = batch.depth.checked_add(1) else {
             return;
         };
@@ -371,7 +417,7 @@ impl Engine {
         if run.fail_path == 0
             && let Some(extra) = run.pending.remove(&next_depth)
         {
-            let children: HashSet<Entity> = list.iter().copied().collect();
+            let children: EntityHashSet = list.iter().copied().collect();
             list.extend(
                 extra
                     .into_iter()
@@ -385,12 +431,13 @@ impl Engine {
             list,
             ordered: true,
         };
-        let failed_children = self.run_level(operation, next_depth, candidates, all, run);
+        let failed_children =
+            Box::pin(self.run_level(operation, next_depth, candidates, all, run)).await;
         if failed_children.is_empty() {
             return;
         }
         let mut blamed: Vec<(Entity, Vec<ServiceId>)> = Vec::new();
-        let mut index: HashMap<Entity, usize> = HashMap::new();
+        let mut index: EntityHashMap<usize> = EntityHashMap::default();
         for child in failed_children {
             let Some(&LifecycleParent(parent)) = self.world.get::<LifecycleParent>(child) else {
                 continue;
@@ -470,14 +517,33 @@ impl Engine {
         }
     }
 
-    fn run_kind_hooks(&mut self, hook_type: HookType, batch: &Batch) {
+    async fn run_kind_hooks(&mut self, hook_type: HookType, batch: &Batch) {
         if batch.is_empty() || !self.hooks.has(hook_type) {
             return;
         }
         let operation = Operation::of_state(batch.state);
         self.target_batch(operation, batch.state, &Changed::Batch(batch));
-        self.world.run_schedule(HookSchedule(hook_type));
+        self.run_hook_schedule(hook_type).await;
         self.world.resource_mut::<PhaseContext>().end();
+    }
+
+    /// Runs the schedule of `hook_type` for the targets already in the phase context. A hook that
+    /// hands over futures pauses the schedule after it: the futures run (capped) on the runtime,
+    /// their failures are recorded, and the schedule resumes with the next hook.
+    pub(crate) async fn run_hook_schedule(&mut self, hook_type: HookType) {
+        loop {
+            self.world.run_schedule(HookSchedule(hook_type));
+            if !self.world.resource_mut::<HookProgress>().take_blocked() {
+                break;
+            }
+            let queued = self.world.resource_mut::<HookFutures>().take();
+            let failures = self.bridge.run_all(queued).await;
+            let mut records = self.world.resource_mut::<HookFailures>();
+            for failure in failures {
+                records.push(failure);
+            }
+        }
+        self.world.resource_mut::<HookProgress>().reset();
     }
 
     fn run_attached_hooks(&mut self, hook_type: HookType, batch: &Batch) {
@@ -495,7 +561,7 @@ impl Engine {
     }
 
     /// Runs ON_STATE_CHANGE hooks for services that just went `old → new`.
-    fn fire_state_change(
+    async fn fire_state_change(
         &mut self,
         changed: Changed<'_>,
         old: LifecycleState,
@@ -514,8 +580,7 @@ impl Engine {
             self.world
                 .resource_mut::<PhaseContext>()
                 .set_change(Some(StateChange { old, new }));
-            self.world
-                .run_schedule(HookSchedule(HookType::OnStateChange));
+            self.run_hook_schedule(HookType::OnStateChange).await;
             self.world.resource_mut::<PhaseContext>().end();
         }
         if self.attached.has(HookType::OnStateChange) {
@@ -549,7 +614,7 @@ impl Engine {
     ) -> Vec<(Entity, String)> {
         let failures = self.world.resource::<HookFailures>().since(since);
         let mut out: Vec<(Entity, String)> = Vec::new();
-        let mut index: HashMap<Entity, usize> = HashMap::new();
+        let mut index: EntityHashMap<usize> = EntityHashMap::default();
         for failure in failures {
             if let Some(&slot) = index.get(&failure.entity) {
                 let message = &mut out[slot].1;
@@ -641,7 +706,7 @@ impl Engine {
 
     /// Ends a batch's phase: the services without failures reach the final state (then its
     /// ON_STATE_CHANGE hooks, then the completion flag); the failed ones take the fail path.
-    fn settle(
+    async fn settle(
         &mut self,
         operation: Operation,
         batch: Batch,
@@ -665,7 +730,8 @@ impl Engine {
                     Changed::List(&all_failed),
                     LifecycleState::Stopping,
                     LifecycleState::Failed,
-                );
+                )
+                .await;
                 let since = self.failure_count();
                 let stopped = Batch {
                     depth,
@@ -676,7 +742,8 @@ impl Engine {
                     Changed::Batch(&stopped),
                     LifecycleState::Stopping,
                     final_state,
-                );
+                )
+                .await;
                 let late = self.failed_since(since, final_state, depth);
                 let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
                 self.set_states(&late_entities, LifecycleState::Failed);
@@ -685,7 +752,8 @@ impl Engine {
                     Changed::List(&late_entities),
                     final_state,
                     LifecycleState::Failed,
-                );
+                )
+                .await;
                 self.mark_batch(&stopped, final_state, operation);
                 moved -= late_entities.len();
                 all_failed.extend(late_entities);
@@ -712,7 +780,8 @@ impl Engine {
                 state: final_state,
                 members: batch.members,
             };
-            self.fire_state_change(Changed::Batch(&finished), batch.state, final_state);
+            self.fire_state_change(Changed::Batch(&finished), batch.state, final_state)
+                .await;
             late = self.failed_since(since, final_state, depth);
             let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
             self.set_states(&late_entities, LifecycleState::Stopping);
@@ -739,12 +808,14 @@ impl Engine {
                 Changed::List(&failed_entities),
                 batch.state,
                 LifecycleState::Stopping,
-            );
+            )
+            .await;
             self.fire_state_change(
                 Changed::List(&late_entities),
                 final_state,
                 LifecycleState::Stopping,
-            );
+            )
+            .await;
         }
         let mut all_failed = failed_entities;
         all_failed.extend(late_entities);
@@ -757,7 +828,7 @@ impl Engine {
                 ordered: true,
             },
         };
-        self.run_batch(Operation::Stop, stop_batch, false, stop_start, run);
+        Box::pin(self.run_batch(Operation::Stop, stop_batch, false, stop_start, run)).await;
         run.fail_path -= 1;
         let stopped: Vec<Entity> = all_failed
             .iter()
@@ -770,7 +841,8 @@ impl Engine {
                 Changed::List(&stopped),
                 LifecycleState::Stopped,
                 LifecycleState::Failed,
-            );
+            )
+            .await;
         }
         if run.fail_path == 0 {
             run.failed.extend_from_slice(&all_failed);

@@ -263,3 +263,31 @@ fn selecting_a_child_alone_moves_only_that_child() {
     assert_eq!(report.moved, 2);
     assert_eq!(report.ignored, vec![kids[1]]);
 }
+
+#[test]
+fn children_spawned_in_a_batch_behave_like_attached_ones() {
+    let mut engine = engine_with_log();
+    hooks_for_all_phases(&mut engine);
+    let parent = engine.spawn(Parent);
+    let kids = engine.spawn_children(parent, Child, 3).unwrap();
+    assert_eq!(engine.children(parent), kids.as_slice());
+    assert!(kids.iter().all(|&k| engine.flags(k).unwrap().depth() == 1));
+    engine.initialize(Selection::All);
+    assert_eq!(
+        Log::take(engine.world_mut()),
+        vec![
+            tag("init", kids[0]),
+            tag("init", kids[1]),
+            tag("init", kids[2]),
+            tag("init", parent)
+        ]
+    );
+    let error = engine.spawn_children(parent, Child, 1).unwrap_err();
+    assert!(matches!(
+        error,
+        AttachChildError::ParentNotCreated {
+            state: LifecycleState::Initialized,
+            ..
+        }
+    ));
+}

@@ -51,12 +51,16 @@ pub const HOOK_ERRORS_TYPE: &str = "HookErrors";
 
 /// A service's exit errors, inserted when it fails (one per failed phase).
 ///
+/// Stored in a sparse set: only failed services have it, and inserting it does not move the
+/// service between tables.
+///
 /// # Example
 /// ```
 /// use lifecycle_ecs_components::ExitErrors;
 /// assert!(ExitErrors::default().as_slice().is_empty());
 /// ```
 #[derive(Component, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[component(storage = "SparseSet")]
 pub struct ExitErrors(pub Vec<ExitErrorInfo>);
 
 impl ExitErrors {

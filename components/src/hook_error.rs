@@ -30,15 +30,22 @@ pub enum HookError {
     Panicked(String),
     /// Child services failed in this phase (the built-in children step's error).
     ChildrenFailed(Vec<ServiceId>),
+    /// The hook's async work did not finish within its timeout.
+    TimedOut {
+        /// How long it had run when it was given up.
+        elapsed: core::time::Duration,
+    },
 }
 
 impl HookError {
-    /// A short name of the error's variant (`"Failed"`, `"Panicked"`, `"ChildrenFailed"`).
+    /// A short name of the error's variant (`"Failed"`, `"Panicked"`, `"ChildrenFailed"`,
+    /// `"TimedOut"`).
     pub const fn type_name(&self) -> &'static str {
         match self {
             Self::Failed(_) => "Failed",
             Self::Panicked(_) => "Panicked",
             Self::ChildrenFailed(_) => "ChildrenFailed",
+            Self::TimedOut { .. } => "TimedOut",
         }
     }
 
@@ -79,6 +86,9 @@ impl core::fmt::Display for HookError {
                     write!(f, "{id}")?;
                 }
                 Ok(())
+            }
+            Self::TimedOut { elapsed } => {
+                write!(f, "timed out after {:.3}s", elapsed.as_secs_f64())
             }
         }
     }

@@ -3,10 +3,10 @@
 use std::cell::RefCell;
 
 use bevy_ecs::error::{BevyError, ErrorContext};
-use bevy_ecs::system::ResMut;
+use bevy_ecs::system::{Res, ResMut};
 use lifecycle_ecs_components::{HookError, ServiceKind};
 
-use crate::{ActiveHook, PhaseContext, Targets};
+use crate::{ActiveHook, HookFutures, HookProgress, PhaseContext, Targets};
 
 thread_local! {
     static SYSTEM_ERROR: RefCell<Option<HookError>> = const { RefCell::new(None) };
@@ -59,11 +59,23 @@ pub fn enter_hook(hook: ActiveHook) -> impl FnMut(ResMut<PhaseContext>) + Send +
     }
 }
 
-/// The system after a hook of kind `K`: if the hook returned an error or panicked, every target of
-/// the hook fails with it. Closes the hook's span.
-pub fn exit_hook<K: ServiceKind>(mut targets: Targets<K>) {
-    if let Some(error) = take_system_error() {
-        targets.fail_all(error);
+/// The system after hook `slot` of kind `K`: if the hook returned an error or panicked, every
+/// target of the hook fails with it; if it handed over futures, the schedule pauses after it.
+/// Closes the hook's span.
+pub fn exit_hook<K: ServiceKind>(
+    slot: u32,
+) -> impl FnMut(Targets<K>, ResMut<HookProgress>, Res<HookFutures>) + Send + Sync + 'static {
+    move |mut targets: Targets<K>, mut progress: ResMut<HookProgress>, futures: Res<HookFutures>| {
+        if let Some(error) = take_system_error() {
+            targets.fail_all(error);
+        }
+        progress.finish(slot, !futures.is_empty());
+        HOOK_SPAN.with(|span| span.borrow_mut().take());
     }
-    HOOK_SPAN.with(|slot| slot.borrow_mut().take());
+}
+
+/// The run condition of hook `slot`: it has not run yet in this phase and no earlier hook is
+/// waiting for its futures.
+pub fn hook_ready(slot: u32) -> impl FnMut(Res<HookProgress>) -> bool + Send + Sync + 'static {
+    move |progress: Res<HookProgress>| progress.ready(slot)
 }

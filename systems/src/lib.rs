@@ -26,18 +26,20 @@
 //! failure of each of the hook's targets. [`transition`] holds the batch steps that move states.
 
 mod hook_guard;
+mod hook_tasks;
 mod phase_context;
 mod targets;
 pub mod transition;
 
 pub use hook_guard::{
-    capture_system_error, enter_hook, exit_hook, panic_message, take_system_error,
+    capture_system_error, enter_hook, exit_hook, hook_ready, panic_message, take_system_error,
 };
+pub use hook_tasks::{HookFuture, HookFutures, HookProgress, HookTasks, QueuedHookFuture};
 pub use phase_context::{ActiveHook, PhaseContext, StateChange};
 pub use targets::Targets;
 
 /// The types hook authors need.
 pub mod prelude {
     #[doc(hidden)]
-    pub use crate::{StateChange, Targets};
+    pub use crate::{HookTasks, StateChange, Targets};
 }

@@ -18,10 +18,14 @@ pub struct StateChange {
 /// The hook system running right now.
 #[derive(Clone, Debug)]
 pub struct ActiveHook {
+    /// The hook's slot in its schedule (unique per engine).
+    pub slot: u32,
     /// The hook's name.
     pub name: Arc<str>,
     /// The hook's type.
     pub hook_type: HookType,
+    /// The hook's own timeout for its async work (`None`: the engine's default).
+    pub timeout: Option<core::time::Duration>,
 }
 
 /// Which services the hooks of the running schedule must visit, and how to find them.

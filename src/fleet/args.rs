@@ -1,0 +1,148 @@
+//! The `fleet` subcommand's command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// `lifecycle-ecs fleet`: spawn a fleet of worker services and time their whole lifecycle.
+#[derive(Args, Clone, Debug)]
+pub struct FleetArgs {
+    /// How many worker services to spawn (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = parse_workers)]
+    pub workers: usize,
+
+    /// How many hooks to register per phase (ON_INIT, ON_START, ON_STOP) and per kind.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub hooks: usize,
+
+    /// The fraction of workers whose first ON_INIT hook fails: exactly floor(F·N) workers, spread
+    /// evenly over the fleet (a number in [0, 1]).
+    #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = parse_fail_rate)]
+    pub fail_rate: f64,
+
+    /// How many child services to attach to each worker.
+    #[arg(long, value_name = "C", default_value_t = 0)]
+    pub children: usize,
+
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+}
+
+impl FleetArgs {
+    /// The total number of services: every worker and its children.
+    ///
+    /// `None` if it overflows `usize` (rejected by [`validate`](Self::validate)).
+    pub fn services(&self) -> Option<usize> {
+        self.children
+            .checked_add(1)
+            .and_then(|per_worker| per_worker.checked_mul(self.workers))
+    }
+
+    /// How many workers fail in ON_INIT: `floor(fail_rate × workers)`.
+    pub fn failing_workers(&self) -> usize {
+        // `fail_rate` is in [0, 1], so the product is in [0, workers] and the cast is exact.
+        (self.fail_rate * self.workers as f64).floor() as usize
+    }
+
+    /// Checks the constraints between arguments that clap cannot check one flag at a time.
+    ///
+    /// # Errors
+    /// A message for the user when the arguments do not make a runnable fleet.
+    pub fn validate(&self) -> Result<(), String> {
+        let services = self.services().ok_or_else(|| {
+            format!(
+                "{} workers × (1 + {} children) services is too many",
+                self.workers, self.children
+            )
+        })?;
+        // Service ids are generated from a 32-bit serial: more would repeat ids.
+        if u32::try_from(services).is_err() {
+            return Err(format!(
+                "{services} services is too many: at most {} services fit in one engine",
+                u32::MAX
+            ));
+        }
+        if self.hooks == 0 && self.failing_workers() > 0 {
+            return Err(
+                "--fail-rate needs at least one ON_INIT hook to fail in: pass --hooks 1 or more"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Parses `--workers`: a whole number, at least 1.
+fn parse_workers(value: &str) -> Result<usize, String> {
+    let workers: usize = value
+        .parse()
+        .map_err(|error| format!("`{value}` is not a whole number of workers: {error}"))?;
+    if workers == 0 {
+        return Err("the fleet needs at least 1 worker".to_owned());
+    }
+    Ok(workers)
+}
+
+/// Parses `--fail-rate`: a number in [0, 1].
+fn parse_fail_rate(value: &str) -> Result<f64, String> {
+    let rate: f64 = value
+        .parse()
+        .map_err(|error| format!("`{value}` is not a number: {error}"))?;
+    if !(0.0..=1.0).contains(&rate) {
+        return Err(format!(
+            "the fail rate must be between 0 and 1 (a fraction of the workers), got {value}"
+        ));
+    }
+    Ok(rate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(workers: usize, hooks: usize, fail_rate: f64, children: usize) -> FleetArgs {
+        FleetArgs {
+            workers,
+            hooks,
+            fail_rate,
+            children,
+            json: None,
+        }
+    }
+
+    #[test]
+    fn fail_rate_must_be_a_fraction() {
+        assert_eq!(parse_fail_rate("0.25"), Ok(0.25));
+        assert_eq!(parse_fail_rate("1"), Ok(1.0));
+        assert!(parse_fail_rate("2").is_err());
+        assert!(parse_fail_rate("-0.1").is_err());
+        assert!(parse_fail_rate("NaN").is_err());
+        assert!(parse_fail_rate("lots").is_err());
+    }
+
+    #[test]
+    fn workers_must_be_positive() {
+        assert_eq!(parse_workers("7"), Ok(7));
+        assert!(parse_workers("0").is_err());
+        assert!(parse_workers("abc").is_err());
+    }
+
+    #[test]
+    fn failing_workers_is_the_floor() {
+        assert_eq!(args(2_000, 1, 0.1, 0).failing_workers(), 200);
+        assert_eq!(args(999, 1, 0.01, 0).failing_workers(), 9);
+        assert_eq!(args(10, 1, 1.0, 0).failing_workers(), 10);
+        assert_eq!(args(10, 1, 0.0, 0).failing_workers(), 0);
+    }
+
+    #[test]
+    fn cross_argument_checks() {
+        assert_eq!(args(10, 2, 0.5, 3).services(), Some(40));
+        assert!(args(10, 1, 0.5, 3).validate().is_ok());
+        assert!(args(10, 0, 0.5, 0).validate().is_err());
+        assert!(args(10, 0, 0.0, 0).validate().is_ok());
+        assert!(args(usize::MAX, 1, 0.0, 1).validate().is_err());
+        assert!(args(1 << 31, 1, 0.0, 1).validate().is_err());
+    }
+}

@@ -1,0 +1,56 @@
+//! The fleet's hooks: `K` trivial counting systems per phase and per kind, the first ON_INIT hook
+//! of a worker failing the workers marked [`FailInit`].
+
+use lifecycle_ecs::bevy_ecs::query::Has;
+use lifecycle_ecs::{Engine, HookError, HookRegistrationError, HookType, ServiceKind, Targets};
+
+use super::kinds::{FailInit, HookCalls};
+
+/// The error an injected ON_INIT failure reports. It is the same for every service, so the exit
+/// errors group into one line.
+pub const INJECTED_FAILURE: &str = "injected init failure (--fail-rate)";
+
+/// The phases the fleet registers hooks for, with the prefix of the hooks' names.
+const PHASES: [(HookType, &str); 3] = [
+    (HookType::OnInit, "init"),
+    (HookType::OnStart, "start"),
+    (HookType::OnStop, "stop"),
+];
+
+/// Counts one call for every target service.
+fn count_calls<K: ServiceKind>(mut targets: Targets<K, &mut HookCalls>) {
+    targets.for_each(|_, mut calls| calls.0 = calls.0.wrapping_add(1));
+}
+
+/// Counts one call for every target service, and fails the ones marked [`FailInit`].
+fn count_calls_or_fail<K: ServiceKind>(mut targets: Targets<K, (&mut HookCalls, Has<FailInit>)>) {
+    // One error shared by every failing service (a `HookError` clones as an `Arc`), so the
+    // benchmark measures the engine's failure path rather than the hook's allocations.
+    let error = HookError::msg(INJECTED_FAILURE);
+    targets.try_for_each(|_, (mut calls, fail)| {
+        calls.0 = calls.0.wrapping_add(1);
+        if fail { Err(error.clone()) } else { Ok(()) }
+    });
+}
+
+/// Registers `per_phase` hooks named `init_<i>`, `start_<i>` and `stop_<i>` for kind `K`. The
+/// first ON_INIT hook fails the services marked [`FailInit`].
+///
+/// # Errors
+/// If `K` does not provide the lifecycle hook types (it always does, through `Lifecycle`).
+pub fn register<K: ServiceKind>(
+    engine: &mut Engine,
+    per_phase: usize,
+) -> Result<(), HookRegistrationError> {
+    for (hook_type, prefix) in PHASES {
+        for index in 0..per_phase {
+            let name = format!("{prefix}_{index}");
+            if hook_type == HookType::OnInit && index == 0 {
+                engine.add_named_hook::<K, _>(hook_type, name, count_calls_or_fail::<K>)?;
+            } else {
+                engine.add_named_hook::<K, _>(hook_type, name, count_calls::<K>)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! `lifecycle-ecs fleet`: spawn a fleet of services, run it through its whole lifecycle, and
+//! report the time per phase, the final states, the failures and the memory per service.
+
+mod args;
+mod error;
+mod exit_error_groups;
+mod fail_plan;
+mod hooks;
+mod kinds;
+mod memory;
+mod summary;
+mod table;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use lifecycle_ecs::{Engine, HookType, LifecycleState, Selection};
+
+pub use args::FleetArgs;
+use error::FleetError;
+use exit_error_groups::group_exit_errors;
+use fail_plan::FailPlan;
+use kinds::{FailInit, FleetChild, FleetWorker, HookCalls};
+use memory::MemorySample;
+use summary::{
+    FleetSummary, MAX_GROUPS, MemoryFigures, PhaseStats, Phases, SpawnStats, StateCounts,
+};
+
+/// Exit code of a run where some service did not stop cleanly.
+const EXIT_FAILED: u8 = 1;
+
+/// Runs the fleet benchmark, prints its table (and writes `--json`), and returns the exit code:
+/// 0 when every service stopped cleanly, 1 otherwise or if the run could not be carried out.
+pub fn run(args: &FleetArgs) -> ExitCode {
+    let outcome = measure(args).and_then(|summary| {
+        table::print(&summary, &mut std::io::stdout().lock()).map_err(FleetError::Print)?;
+        if let Some(path) = &args.json {
+            summary.write_json(path)?;
+        }
+        Ok(summary.clean)
+    });
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(EXIT_FAILED),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// Builds the fleet, runs initialize, start and stop over it, and measures everything.
+fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
+    let services = args
+        .services()
+        .expect("the fleet size was checked by FleetArgs::validate");
+    let plan = FailPlan::new(args.workers, args.failing_workers());
+
+    let mut engine = Engine::new();
+    hooks::register::<FleetWorker>(&mut engine, args.hooks)?;
+    if args.children > 0 {
+        hooks::register::<FleetChild>(&mut engine, args.hooks)?;
+    }
+    let hook_systems = [HookType::OnInit, HookType::OnStart, HookType::OnStop]
+        .into_iter()
+        .map(|hook_type| engine.hook_count(hook_type))
+        .sum();
+
+    let before = memory_sample("before spawning");
+    let (attach, spawn) = timed(|| spawn_fleet(&mut engine, args, plan));
+    let attach = attach?;
+
+    let (report, elapsed) = timed(|| engine.initialize(Selection::All));
+    let initialize = PhaseStats::of_operation(elapsed, services, &report);
+    drop(report);
+    let (report, elapsed) = timed(|| engine.start(Selection::All));
+    let start = PhaseStats::of_operation(elapsed, services, &report);
+    drop(report);
+    let (report, elapsed) = timed(|| engine.stop(Selection::All));
+    let stop = PhaseStats::of_operation(elapsed, services, &report);
+    drop(report);
+    let after = memory_sample("after stopping");
+
+    let final_states = StateCounts(engine.state_counts());
+    let hook_failures = engine.failures().len();
+    let hook_calls = count_hook_calls(&mut engine);
+    let mut exit_error_groups = group_exit_errors(engine.world_mut());
+    let exit_error_group_count = exit_error_groups.len();
+    exit_error_groups.truncate(MAX_GROUPS);
+    let memory = MemoryFigures::new(before, after, services);
+    let stopped = final_states.get(LifecycleState::Stopped);
+
+    Ok(FleetSummary {
+        version: env!("CARGO_PKG_VERSION"),
+        workers: args.workers,
+        children: args.children,
+        services,
+        hooks: args.hooks,
+        hook_systems,
+        fail_rate: args.fail_rate,
+        failing_workers: plan.failing(),
+        phases: Phases {
+            spawn: SpawnStats {
+                stats: PhaseStats::timed(spawn, services, services),
+                attach_s: attach.as_secs_f64(),
+            },
+            initialize,
+            start,
+            stop,
+        },
+        final_states,
+        failures: final_states.get(LifecycleState::Failed),
+        hook_failures,
+        hook_calls,
+        exit_error_groups,
+        exit_error_group_count,
+        rss_before_spawn_bytes: memory.before,
+        rss_after_stop_bytes: memory.after,
+        peak_rss_bytes: memory.peak,
+        bytes_per_service: memory.per_service,
+        clean: stopped == services && hook_failures == 0,
+    })
+}
+
+/// Spawns the workers (marking the failing ones) and their children, attaching each child to its
+/// worker. Returns the time spent attaching.
+fn spawn_fleet(
+    engine: &mut Engine,
+    args: &FleetArgs,
+    plan: FailPlan,
+) -> Result<Duration, FleetError> {
+    let workers = engine.spawn_batch_with(FleetWorker, args.workers, |_| HookCalls(0));
+    engine
+        .world_mut()
+        .insert_batch(plan.indices().map(|index| (workers[index], FailInit)));
+    if args.children == 0 {
+        return Ok(Duration::ZERO);
+    }
+    let children =
+        engine.spawn_batch_with(FleetChild, args.workers * args.children, |_| HookCalls(0));
+    let attach_started = Instant::now();
+    for (&worker, children) in workers.iter().zip(children.chunks_exact(args.children)) {
+        for &child in children {
+            engine.attach_child(worker, child)?;
+        }
+    }
+    Ok(attach_started.elapsed())
+}
+
+/// Runs `f` and measures its wall time.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    let value = f();
+    (value, started.elapsed())
+}
+
+/// Samples the process's memory, logging (not failing) when it cannot.
+fn memory_sample(moment: &str) -> Option<MemorySample> {
+    memory::sample().unwrap_or_else(|error| {
+        tracing::warn!("cannot measure memory {moment}: {error}");
+        None
+    })
+}
+
+/// The fleet's hook calls, summed over every service.
+fn count_hook_calls(engine: &mut Engine) -> u64 {
+    let world = engine.world_mut();
+    let mut query = world.query::<&HookCalls>();
+    query.iter(world).map(|calls| u64::from(calls.0)).sum()
+}

@@ -1,0 +1,244 @@
+//! The results of a fleet run, as written to `--json`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use lifecycle_ecs::{LifecycleState, OperationReport};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use super::error::FleetError;
+use super::exit_error_groups::ExitErrorGroup;
+use super::memory::MemorySample;
+
+/// Everything a fleet run measured. Serialized as the `--json` file.
+#[derive(Clone, Debug, Serialize)]
+pub struct FleetSummary {
+    /// The version of `lifecycle-ecs` that ran.
+    pub version: &'static str,
+    /// How many workers were spawned (`--workers`).
+    pub workers: usize,
+    /// Children per worker (`--children`).
+    pub children: usize,
+    /// Every service spawned: `workers × (1 + children)`.
+    pub services: usize,
+    /// Hooks per phase and per kind (`--hooks`).
+    pub hooks: usize,
+    /// Hook systems registered in all, over every phase and kind.
+    pub hook_systems: usize,
+    /// `--fail-rate`.
+    pub fail_rate: f64,
+    /// The workers made to fail in ON_INIT: `floor(fail_rate × workers)`.
+    pub failing_workers: usize,
+    /// Time and outcome of each phase.
+    pub phases: Phases,
+    /// How many services ended in each state, by lowercase state name.
+    pub final_states: StateCounts,
+    /// How many services ended FAILED.
+    pub failures: usize,
+    /// How many hook failures the engine recorded.
+    pub hook_failures: usize,
+    /// How many times the fleet's hooks ran for a service, summed over the services.
+    pub hook_calls: u64,
+    /// The failed services' exit errors grouped by details, largest group first (at most
+    /// [`MAX_GROUPS`]).
+    pub exit_error_groups: Vec<ExitErrorGroup>,
+    /// How many groups there were before the cap.
+    pub exit_error_group_count: usize,
+    /// Resident memory just before spawning, in bytes (`null` where it cannot be measured).
+    pub rss_before_spawn_bytes: Option<u64>,
+    /// Resident memory after stopping, in bytes.
+    pub rss_after_stop_bytes: Option<u64>,
+    /// The process's peak resident memory, in bytes.
+    pub peak_rss_bytes: Option<u64>,
+    /// `(peak_rss_bytes − rss_before_spawn_bytes) / services`.
+    pub bytes_per_service: Option<f64>,
+    /// Whether every service stopped cleanly (the exit code is 0 exactly then).
+    pub clean: bool,
+}
+
+/// The most exit-error groups reported.
+pub const MAX_GROUPS: usize = 10;
+
+/// The four timed phases.
+#[derive(Clone, Debug, Serialize)]
+pub struct Phases {
+    /// Spawning the services (and attaching the children).
+    pub spawn: SpawnStats,
+    /// `initialize(Selection::All)`.
+    pub initialize: PhaseStats,
+    /// `start(Selection::All)`.
+    pub start: PhaseStats,
+    /// `stop(Selection::All)`.
+    pub stop: PhaseStats,
+}
+
+/// The time one phase took and what it did.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseStats {
+    /// Wall time of the phase, in seconds.
+    pub total_s: f64,
+    /// `total_s / services`, in nanoseconds.
+    pub ns_per_service: f64,
+    /// Services that reached the phase's final state (spawned, for spawn).
+    pub moved: usize,
+    /// Services that ended FAILED.
+    pub failed: usize,
+    /// Services the operation ignored.
+    pub ignored: usize,
+    /// Services whose state refused the operation.
+    pub invalid: usize,
+}
+
+impl PhaseStats {
+    /// The stats of an operation that took `elapsed` over a fleet of `services`.
+    pub fn of_operation(elapsed: Duration, services: usize, report: &OperationReport) -> Self {
+        Self {
+            failed: report.failed.len(),
+            ignored: report.ignored.len(),
+            invalid: report.invalid.len() + report.not_services.len(),
+            ..Self::timed(elapsed, services, report.moved)
+        }
+    }
+
+    /// Stats with only a time and a count of moved services.
+    pub fn timed(elapsed: Duration, services: usize, moved: usize) -> Self {
+        let total_s = elapsed.as_secs_f64();
+        Self {
+            total_s,
+            ns_per_service: total_s * 1e9 / services.max(1) as f64,
+            moved,
+            failed: 0,
+            ignored: 0,
+            invalid: 0,
+        }
+    }
+}
+
+/// The spawn phase: its stats, and the share of it spent attaching children.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpawnStats {
+    /// The whole spawn phase.
+    #[serde(flatten)]
+    pub stats: PhaseStats,
+    /// Seconds spent in `attach_child` (included in `total_s`).
+    pub attach_s: f64,
+}
+
+/// Services per state, indexed by [`LifecycleState::index`]; serialized as an object from
+/// lowercase state name to count, in lifecycle order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateCounts(pub [usize; 8]);
+
+impl StateCounts {
+    /// The count of services in `state`.
+    pub fn get(self, state: LifecycleState) -> usize {
+        self.0[state.index()]
+    }
+}
+
+impl Serialize for StateCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(LifecycleState::ALL.len()))?;
+        for state in LifecycleState::ALL {
+            map.serialize_entry(state.name(), &self.get(state))?;
+        }
+        map.end()
+    }
+}
+
+/// The memory figures of a run from the samples before spawning and after stopping.
+pub struct MemoryFigures {
+    /// RSS before spawning.
+    pub before: Option<u64>,
+    /// RSS after stopping.
+    pub after: Option<u64>,
+    /// Peak RSS.
+    pub peak: Option<u64>,
+    /// Bytes per service.
+    pub per_service: Option<f64>,
+}
+
+impl MemoryFigures {
+    /// Derives the figures from the two samples (either may be missing).
+    pub fn new(before: Option<MemorySample>, after: Option<MemorySample>, services: usize) -> Self {
+        let before_rss = before.map(|sample| sample.current_rss);
+        let peak = after.map(|sample| sample.peak_rss);
+        let per_service = before_rss
+            .zip(peak)
+            .map(|(before, peak)| peak.saturating_sub(before) as f64 / services.max(1) as f64);
+        Self {
+            before: before_rss,
+            after: after.map(|sample| sample.current_rss),
+            peak,
+            per_service,
+        }
+    }
+}
+
+impl FleetSummary {
+    /// Writes the summary as pretty JSON to `path`, creating its directory if needed.
+    ///
+    /// # Errors
+    /// [`FleetError::WriteJson`] if the file cannot be written.
+    pub fn write_json(&self, path: &Path) -> Result<(), FleetError> {
+        let io_error = |source| FleetError::WriteJson {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(io_error)?;
+        }
+        let mut text = serde_json::to_string_pretty(self)
+            .map_err(std::io::Error::from)
+            .map_err(io_error)?;
+        text.push('\n');
+        std::fs::write(path, text).map_err(io_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_counts_serialize_by_name_in_lifecycle_order() {
+        let mut counts = StateCounts::default();
+        counts.0[LifecycleState::Stopped.index()] = 5;
+        counts.0[LifecycleState::Failed.index()] = 1;
+        let json = serde_json::to_string(&counts).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"created":0,"initializing":0,"initialized":0,"starting":0,"running":0,"stopping":0,"stopped":5,"failed":1}"#
+        );
+    }
+
+    #[test]
+    fn bytes_per_service_is_the_growth_over_the_services() {
+        let before = MemorySample {
+            current_rss: 1_000,
+            peak_rss: 1_000,
+        };
+        let after = MemorySample {
+            current_rss: 3_000,
+            peak_rss: 5_000,
+        };
+        let figures = MemoryFigures::new(Some(before), Some(after), 100);
+        assert_eq!(figures.per_service, Some(40.0));
+        assert_eq!(figures.peak, Some(5_000));
+        assert!(
+            MemoryFigures::new(None, Some(after), 100)
+                .per_service
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn ns_per_service_divides_by_the_fleet() {
+        let stats = PhaseStats::timed(Duration::from_millis(2), 1_000, 1_000);
+        assert!((stats.ns_per_service - 2_000.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,184 @@
+//! The bridge to tokio: hook futures run on the engine's runtime and report back over
+//! crossbeam-channel.
+
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bevy_ecs::entity::Entity;
+use crossbeam_channel::{Receiver, Sender};
+use lifecycle_ecs_components::{HookError, HookFailure, HookType, ServiceId};
+use lifecycle_ecs_systems::{HookFuture, QueuedHookFuture, panic_message};
+use tokio::runtime::{Handle, Runtime};
+use tokio::sync::Notify;
+
+/// The engine's default timeout for a hook's async work.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The engine's default cap on hook futures in flight at once.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 10_000;
+
+/// Where the engine runs its async work: a runtime it owns, or a handle the user passed in.
+#[derive(Clone)]
+pub enum EngineRuntime {
+    /// A current-thread runtime the engine created (hook futures run while the engine waits).
+    Owned(Arc<Runtime>),
+    /// A runtime the user owns. The blocking API (`initialize`, …) needs a multi-thread runtime
+    /// here; the `_async` API works on any.
+    Handle(Handle),
+}
+
+impl EngineRuntime {
+    /// A new current-thread runtime with timers.
+    ///
+    /// # Panics
+    /// Panics if the OS refuses to create the runtime (no threads or timers available).
+    pub fn owned() -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a current-thread tokio runtime builds");
+        Self::Owned(Arc::new(runtime))
+    }
+
+    /// The runtime's handle.
+    pub fn handle(&self) -> &Handle {
+        match self {
+            Self::Owned(runtime) => runtime.handle(),
+            Self::Handle(handle) => handle,
+        }
+    }
+
+    /// Runs `future` to completion from synchronous code. A future that completes on its first
+    /// poll (an operation whose hooks are all sync) never touches the runtime.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = Context::from_waker(std::task::Waker::noop());
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        match self {
+            Self::Owned(runtime) => runtime.block_on(future),
+            Self::Handle(handle) => handle.block_on(future),
+        }
+    }
+}
+
+/// What one hook future produced, sent back to the world.
+struct Outcome {
+    entity: Entity,
+    service_id: ServiceId,
+    hook: Arc<str>,
+    hook_type: HookType,
+    result: Result<(), HookError>,
+}
+
+/// Runs hook futures on the runtime, at most `max_in_flight` at once, and collects their results.
+pub struct AsyncBridge {
+    runtime: EngineRuntime,
+    sender: Sender<Outcome>,
+    receiver: Receiver<Outcome>,
+    notify: Arc<Notify>,
+    default_timeout: Duration,
+    max_in_flight: usize,
+}
+
+impl AsyncBridge {
+    /// A bridge on `runtime`.
+    pub fn new(runtime: EngineRuntime, default_timeout: Duration, max_in_flight: usize) -> Self {
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        Self {
+            runtime,
+            sender,
+            receiver,
+            notify: Arc::new(Notify::new()),
+            default_timeout,
+            max_in_flight: max_in_flight.max(1),
+        }
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &EngineRuntime {
+        &self.runtime
+    }
+
+    fn spawn(&self, queued: QueuedHookFuture) {
+        let sender = self.sender.clone();
+        let notify = self.notify.clone();
+        let limit = queued.timeout.unwrap_or(self.default_timeout);
+        let QueuedHookFuture {
+            entity,
+            service_id,
+            hook,
+            hook_type,
+            future,
+            ..
+        } = queued;
+        self.runtime.handle().spawn(async move {
+            let started = tokio::time::Instant::now();
+            let result = match tokio::time::timeout(limit, CatchUnwind(future)).await {
+                Ok(result) => result,
+                Err(_) => Err(HookError::TimedOut {
+                    elapsed: started.elapsed(),
+                }),
+            };
+            // The receiver lives as long as the engine; a send error means it is gone.
+            let _ = sender.send(Outcome {
+                entity,
+                service_id,
+                hook,
+                hook_type,
+                result,
+            });
+            notify.notify_one();
+        });
+    }
+
+    /// Runs every future (capped in flight) and returns the failures, in completion order.
+    pub async fn run_all(&self, queued: Vec<QueuedHookFuture>) -> Vec<HookFailure> {
+        let total = queued.len();
+        let mut waiting = queued.into_iter();
+        let mut failures = Vec::new();
+        for future in waiting.by_ref().take(self.max_in_flight) {
+            self.spawn(future);
+        }
+        let mut done = 0;
+        while done < total {
+            while let Ok(outcome) = self.receiver.try_recv() {
+                done += 1;
+                if let Some(next) = waiting.next() {
+                    self.spawn(next);
+                }
+                if let Err(error) = outcome.result {
+                    failures.push(HookFailure {
+                        entity: outcome.entity,
+                        service_id: outcome.service_id,
+                        hook: outcome.hook,
+                        hook_type: outcome.hook_type,
+                        error,
+                    });
+                }
+            }
+            if done < total {
+                self.notify.notified().await;
+            }
+        }
+        failures
+    }
+}
+
+/// Turns a panic inside a hook future into a [`HookError::Panicked`].
+struct CatchUnwind(HookFuture);
+
+impl Future for CatchUnwind {
+    type Output = Result<(), HookError>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(context))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(Err(HookError::Panicked(panic_message(payload.as_ref())))),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Async hooks: a hook hands a future per service to the engine's tokio runtime.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::time::Duration;
+use std::sync::Arc;
+
+use bevy_ecs::entity::Entity;
+use bevy_ecs::resource::Resource;
+use bevy_ecs::system::{Query, Res, ResMut, SystemParam};
+use lifecycle_ecs_components::{HookError, HookType, ServiceId};
+
+use crate::PhaseContext;
+
+/// A boxed hook future: the async part of one hook for one service.
+pub type HookFuture = Pin<Box<dyn Future<Output = Result<(), HookError>> + Send + 'static>>;
+
+/// A future a hook handed over, waiting for the engine to run it.
+pub struct QueuedHookFuture {
+    /// The service it belongs to.
+    pub entity: Entity,
+    /// The service's id.
+    pub service_id: ServiceId,
+    /// The hook that spawned it.
+    pub hook: Arc<str>,
+    /// The hook's type.
+    pub hook_type: HookType,
+    /// The hook's own timeout, if it has one (else the engine's default applies).
+    pub timeout: Option<Duration>,
+    /// The work.
+    pub future: HookFuture,
+}
+
+/// Futures handed over by the hook that is running; the engine takes them after the hook.
+///
+/// (A `Mutex` only to make the `Send`-only futures a `Sync` resource; it is never contended:
+/// access goes through `&mut`.)
+#[derive(Resource, Default)]
+pub struct HookFutures {
+    queued: std::sync::Mutex<Vec<QueuedHookFuture>>,
+}
+
+impl HookFutures {
+    fn queue(&mut self) -> &mut Vec<QueuedHookFuture> {
+        self.queued
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes every queued future.
+    pub fn take(&mut self) -> Vec<QueuedHookFuture> {
+        core::mem::take(self.queue())
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_empty()
+    }
+}
+
+/// The system parameter a hook uses to hand async work (I/O) for a service to the engine.
+///
+/// The service stays in its transient state until every future it got in this phase finished;
+/// results count exactly like a sync hook's (collect-all, fail path, exit errors). The next hook
+/// of the phase starts for the batch once this hook's futures are done (a barrier per hook), so
+/// sync and async hooks keep their order. A future that does not finish within the hook's timeout
+/// (the engine's default, 30 s, unless the hook has its own) fails its service with
+/// [`HookError::TimedOut`]; a panicking future fails it with the panic message.
+///
+/// # Example
+/// ```
+/// use bevy_ecs::prelude::*;
+/// use lifecycle_ecs_components::HookError;
+/// use lifecycle_ecs_systems::{HookTasks, Targets};
+/// # use lifecycle_ecs_components::{Lifecycle, ServiceKind};
+/// # #[derive(Component, Default)] #[require(Lifecycle)] struct Worker;
+/// # impl ServiceKind for Worker { const NAME: &'static str = "Worker"; type Bases = (Lifecycle,); }
+///
+/// fn connect(mut targets: Targets<Worker>, mut tasks: HookTasks) {
+///     targets.for_each(|entity, ()| {
+///         tasks.spawn(entity, async move {
+///             // await a socket, a file, a timer …
+///             Ok::<(), HookError>(())
+///         });
+///     });
+/// }
+/// # bevy_ecs::system::assert_is_system(connect);
+/// ```
+#[derive(SystemParam)]
+pub struct HookTasks<'w, 's> {
+    futures: ResMut<'w, HookFutures>,
+    context: Res<'w, PhaseContext>,
+    ids: Query<'w, 's, &'static ServiceId>,
+}
+
+impl HookTasks<'_, '_> {
+    /// Hands `future` for `entity` to the engine. Does nothing if `entity` is not a service.
+    pub fn spawn<E: Into<HookError>>(
+        &mut self,
+        entity: Entity,
+        future: impl Future<Output = Result<(), E>> + Send + 'static,
+    ) {
+        let Ok(service_id) = self.ids.get(entity) else {
+            return;
+        };
+        let (hook, hook_type, timeout) = match self.context.hook() {
+            Some(active) => (active.name.clone(), active.hook_type, active.timeout),
+            None => (
+                Arc::from("<unknown hook>"),
+                HookType::Custom("<none>"),
+                None,
+            ),
+        };
+        self.futures.queue().push(QueuedHookFuture {
+            entity,
+            service_id: service_id.clone(),
+            hook,
+            hook_type,
+            timeout,
+            future: Box::pin(async move { future.await.map_err(Into::into) }),
+        });
+    }
+}
+
+/// Which hooks of the running schedule already ran, and whether the schedule must pause for
+/// futures (the per-hook barrier).
+///
+/// The engine runs a hook schedule; a hook that handed over futures sets `blocked`, so the hooks
+/// after it skip this run. The engine awaits the futures, then runs the schedule again: the hooks
+/// that already ran skip, the rest run. With only sync hooks a phase is one pass.
+#[derive(Resource, Default, Debug)]
+pub struct HookProgress {
+    done: Vec<u32>,
+    blocked: bool,
+}
+
+impl HookProgress {
+    /// Whether hook `slot` should run now.
+    pub fn ready(&self, slot: u32) -> bool {
+        !self.blocked && !self.done.contains(&slot)
+    }
+
+    /// Marks hook `slot` done; `blocked` when it left futures to await.
+    pub fn finish(&mut self, slot: u32, blocked: bool) {
+        self.done.push(slot);
+        self.blocked |= blocked;
+    }
+
+    /// Whether the schedule paused for futures; clears the pause.
+    pub fn take_blocked(&mut self) -> bool {
+        core::mem::take(&mut self.blocked)
+    }
+
+    /// Forgets which hooks ran (the phase is over).
+    pub fn reset(&mut self) {
+        self.done.clear();
+        self.blocked = false;
+    }
+}
