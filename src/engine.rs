@@ -615,46 +615,73 @@ impl Engine {
         kind: K,
         count: usize,
     ) -> Result<Vec<Entity>, AttachChildError> {
-        let parent_id = self
-            .world
-            .get::<ServiceId>(parent)
-            .cloned()
-            .ok_or(AttachChildError::NotAService(parent))?;
-        let state = self
-            .state(parent)
-            .ok_or(AttachChildError::NotAService(parent))?;
-        let depth = self
-            .flags(parent)
-            .map_or(0, |flags| flags.depth())
-            .checked_add(1)
-            .ok_or(AttachChildError::TooDeep)?;
-        if state != LifecycleState::Created {
-            let kind_id = self
-                .register_kind::<K>()
-                .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
-            return Err(AttachChildError::ParentNotCreated {
-                parent: parent_id,
-                child: ServiceId::named(kind_id, self.next_serial, format!("<new {}>", K::NAME)),
-                state,
-            });
-        }
+        self.spawn_children_with(&[parent], kind, count, |_| ())
+    }
+
+    /// Spawns `per_parent` children of kind `kind` for each of `parents`, all in one batch, the
+    /// `i`-th child with `extra(i)`; the result holds each parent's children in turn.
+    ///
+    /// # Errors
+    /// As [`spawn_children`](Self::spawn_children), checked for every parent before anything is
+    /// spawned.
+    ///
+    /// # Panics
+    /// Panics if the kind cannot be registered.
+    #[track_caller]
+    pub fn spawn_children_with<K: ServiceKind + Clone, B: Bundle<Effect: NoBundleEffect>>(
+        &mut self,
+        parents: &[Entity],
+        kind: K,
+        per_parent: usize,
+        mut extra: impl FnMut(usize) -> B,
+    ) -> Result<Vec<Entity>, AttachChildError> {
         let kind_id = self
             .register_kind::<K>()
             .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
-        let first = self.reserve_serials(count);
+        let mut depths = Vec::with_capacity(parents.len());
+        for &parent in parents {
+            let (Some(state), Some(flags)) = (self.state(parent), self.flags(parent)) else {
+                return Err(AttachChildError::NotAService(parent));
+            };
+            if state != LifecycleState::Created {
+                return Err(AttachChildError::ParentNotCreated {
+                    parent: self.service_id(parent).cloned().unwrap_or_default(),
+                    child: ServiceId::named(
+                        kind_id,
+                        self.next_serial,
+                        format!("<new {}>", K::NAME),
+                    ),
+                    state,
+                });
+            }
+            depths.push(
+                flags
+                    .depth()
+                    .checked_add(1)
+                    .ok_or(AttachChildError::TooDeep)?,
+            );
+        }
+        let Some(total) = parents.len().checked_mul(per_parent) else {
+            panic!("too many children requested");
+        };
+        let first = self.reserve_serials(total);
         let children = self
             .world
-            .spawn_batch((0..count).map(|i| {
+            .spawn_batch((0..total).map(|i| {
+                let parent = i / per_parent;
                 (
                     kind.clone(),
                     LifecycleState::Created,
-                    LifecycleFlags::at_depth(depth),
+                    LifecycleFlags::at_depth(depths[parent]),
                     ServiceId::generated(kind_id, first + i as u32),
-                    LifecycleParent(parent),
+                    LifecycleParent(parents[parent]),
+                    extra(i),
                 )
             }))
             .collect();
-        self.max_depth = self.max_depth.max(depth);
+        if let Some(&deepest) = depths.iter().max() {
+            self.max_depth = self.max_depth.max(deepest);
+        }
         Ok(children)
     }
 

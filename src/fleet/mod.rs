@@ -136,14 +136,8 @@ fn spawn_fleet(
     if args.children == 0 {
         return Ok(Duration::ZERO);
     }
-    let children =
-        engine.spawn_batch_with(FleetChild, args.workers * args.children, |_| HookCalls(0));
     let attach_started = Instant::now();
-    for (&worker, children) in workers.iter().zip(children.chunks_exact(args.children)) {
-        for &child in children {
-            engine.attach_child(worker, child)?;
-        }
-    }
+    engine.spawn_children_with(&workers, FleetChild, args.children, |_| HookCalls(0))?;
     Ok(attach_started.elapsed())
 }
 
