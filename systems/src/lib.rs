@@ -35,7 +35,7 @@ pub use hook_guard::{
     capture_system_error, enter_hook, exit_hook, hook_ready, panic_message, take_system_error,
 };
 pub use hook_tasks::{HookFuture, HookFutures, HookProgress, HookTasks, QueuedHookFuture};
-pub use phase_context::{ActiveHook, PhaseContext, StateChange};
+pub use phase_context::{ActiveHook, PhaseContext, StateChange, TargetFilter};
 pub use targets::Targets;
 
 /// The types hook authors need.

@@ -28,6 +28,23 @@ pub struct ActiveHook {
     pub timeout: Option<core::time::Duration>,
 }
 
+/// The state and depth a target must have (`None`: any), copied out of [`PhaseContext`] so hot
+/// loops keep it in registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetFilter {
+    state: Option<LifecycleState>,
+    depth: Option<u8>,
+}
+
+impl TargetFilter {
+    /// Whether a service in `state` with `flags` passes.
+    #[inline(always)]
+    pub fn admits(self, state: LifecycleState, flags: LifecycleFlags) -> bool {
+        self.state.is_none_or(|wanted| wanted == state)
+            && self.depth.is_none_or(|wanted| wanted == flags.depth())
+    }
+}
+
 /// Which services the hooks of the running schedule must visit, and how to find them.
 ///
 /// The scheduler fills this in before it runs a hook schedule; [`Targets`](crate::Targets) reads
@@ -119,8 +136,16 @@ impl PhaseContext {
     /// Whether a service in `state` with `flags` is a target (the list aside).
     #[inline]
     pub fn admits(&self, state: LifecycleState, flags: LifecycleFlags) -> bool {
-        self.state.is_none_or(|wanted| wanted == state)
-            && self.depth.is_none_or(|wanted| wanted == flags.depth())
+        self.filter().admits(state, flags)
+    }
+
+    /// The state/depth filter as a small copyable value, for hot loops.
+    #[inline]
+    pub fn filter(&self) -> TargetFilter {
+        TargetFilter {
+            state: self.state,
+            depth: self.depth,
+        }
     }
 
     /// Whether per-service `trace` spans are on (decided once per phase).

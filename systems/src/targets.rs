@@ -81,13 +81,7 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
         let failures = &mut self.failures;
         visit(&mut self.query, &self.context, |entity, id, item| {
             if let Err(error) = f(entity, item) {
-                failures.push(HookFailure {
-                    entity,
-                    service_id: id.clone(),
-                    hook: hook.0.clone(),
-                    hook_type: hook.1,
-                    error: error.into(),
-                });
+                record_failure(failures, entity, id, &hook, error.into());
             }
         });
     }
@@ -153,6 +147,24 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn record_failure(
+    failures: &mut HookFailures,
+    entity: Entity,
+    id: &ServiceId,
+    hook: &(Arc<str>, HookType),
+    error: HookError,
+) {
+    failures.push(HookFailure {
+        entity,
+        service_id: id.clone(),
+        hook: hook.0.clone(),
+        hook_type: hook.1,
+        error,
+    });
+}
+
 fn hook_identity(context: &PhaseContext) -> (Arc<str>, HookType) {
     match context.hook() {
         Some(hook) => (hook.name.clone(), hook.hook_type),
@@ -166,30 +178,41 @@ fn visit<'s, K: ServiceKind, D: IterQueryData + 'static>(
     context: &PhaseContext,
     mut f: impl FnMut(Entity, &ServiceId, D::Item<'_, 's>),
 ) {
-    let trace = context.trace_services();
-    let mut call = |entity: Entity, id: &ServiceId, item: D::Item<'_, 's>| {
-        if trace {
+    let filter = context.filter();
+    if context.trace_services() {
+        // Per-service spans only at `trace`: a separate loop keeps the fast one small.
+        let mut traced = |entity: Entity, id: &ServiceId, item: D::Item<'_, 's>| {
             let _span = tracing::trace_span!("service", id = %id, entity = ?entity).entered();
             f(entity, id, item);
-        } else {
-            f(entity, id, item);
-        }
-    };
+        };
+        visit_with(query, context, filter, &mut traced);
+    } else {
+        visit_with(query, context, filter, &mut f);
+    }
+}
+
+#[inline(always)]
+fn visit_with<'s, K: ServiceKind, D: IterQueryData + 'static>(
+    query: &mut TargetQuery<'_, 's, K, D>,
+    context: &PhaseContext,
+    filter: crate::TargetFilter,
+    f: &mut impl FnMut(Entity, &ServiceId, D::Item<'_, 's>),
+) {
     match context.sparse_targets() {
         None => query
             .iter_mut()
             .for_each(|(entity, id, state, flags, item)| {
-                if context.admits(*state, *flags) {
-                    call(entity, id, item);
+                if filter.admits(*state, *flags) {
+                    f(entity, id, item);
                 }
             }),
         Some(list) => {
             let mut iter = query.iter_many_mut(list);
             while let Some(fetched) = iter.fetch_next() {
                 if let Ok((entity, id, state, flags, item)) = fetched
-                    && context.admits(*state, *flags)
+                    && filter.admits(*state, *flags)
                 {
-                    call(entity, id, item);
+                    f(entity, id, item);
                 }
             }
         }

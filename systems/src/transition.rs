@@ -2,6 +2,7 @@
 //! tree depth) or sparse (an explicit list). They never move an entity between archetypes and never
 //! allocate per service, except to list the services an operation ignores or refuses.
 
+use bevy_ecs::change_detection::DetectChangesMut;
 use bevy_ecs::entity::Entity;
 use bevy_ecs::query::{QueryState, With};
 use bevy_ecs::world::{Mut, World};
@@ -28,9 +29,19 @@ pub struct Refusals {
     pub invalid: Vec<InvalidStateError>,
 }
 
+type NarrowQuery = QueryState<
+    (
+        Entity,
+        &'static mut LifecycleState,
+        &'static mut LifecycleFlags,
+    ),
+    With<Lifecycle>,
+>;
+
 /// Cached queries for the transition steps (build once per world, reuse for every operation).
 pub struct Transitions {
     states: StateQuery,
+    narrow: NarrowQuery,
 }
 
 impl Transitions {
@@ -38,6 +49,7 @@ impl Transitions {
     pub fn new(world: &mut World) -> Self {
         Self {
             states: world.query_filtered(),
+            narrow: world.query_filtered(),
         }
     }
 
@@ -50,25 +62,71 @@ impl Transitions {
         operation: Operation,
         depth: u8,
         refusals: &mut Refusals,
-        mut old_states: Option<&mut Vec<(Entity, LifecycleState)>>,
+        old_states: Option<&mut Vec<(Entity, LifecycleState)>>,
     ) -> usize {
         let mut moved = 0;
         let debug = tracing::enabled!(tracing::Level::DEBUG);
-        self.states
-            .iter_mut(world)
-            .for_each(|(entity, id, mut state, mut flags)| {
+        let transient = operation.transient_state();
+        let stop = operation == Operation::Stop;
+        // Keep the per-service body tiny so it inlines into bevy's table loop: movers are moved
+        // in place, everything else is only noted and classified afterwards (cold).
+        let mut others = Vec::new();
+        // Who moves: `initialize` and `start` take one source state; `stop` takes anyone whose
+        // stop was not requested yet.
+        let source = match operation {
+            Operation::Initialize => Some(LifecycleState::Created),
+            Operation::Start => Some(LifecycleState::Initialized),
+            Operation::Stop => None,
+        };
+        let narrow = self.narrow.iter_mut(world);
+        match old_states {
+            None => narrow.for_each(|(entity, mut state, mut flags)| {
                 if flags.depth() != depth {
                     return;
                 }
-                if let Some(old) = classify_one(
-                    operation, entity, id, &mut state, &mut flags, refusals, debug,
-                ) {
-                    moved += 1;
-                    if let Some(list) = old_states.as_deref_mut() {
-                        list.push((entity, old));
+                let mover = match source {
+                    Some(source) => *state == source,
+                    None => !flags.stop_requested(),
+                };
+                if mover {
+                    if stop {
+                        // Flags are engine bookkeeping: no change ticks needed.
+                        flags.bypass_change_detection().set_stop_requested(true);
                     }
+                    *state = transient;
+                    moved += 1;
+                } else {
+                    others.push(entity);
                 }
-            });
+            }),
+            Some(list) => narrow.for_each(|(entity, mut state, mut flags)| {
+                if flags.depth() != depth {
+                    return;
+                }
+                let current = *state;
+                if operation.disposition(current, flags.stop_requested()) == Disposition::Move {
+                    if stop {
+                        flags.set_stop_requested(true);
+                    }
+                    *state = transient;
+                    moved += 1;
+                    list.push((entity, current));
+                } else {
+                    others.push(entity);
+                }
+            }),
+        }
+        if !others.is_empty() {
+            let mut query = self.states.query_mut(world);
+            let mut iter = query.iter_many_mut(&others);
+            while let Some(fetched) = iter.fetch_next() {
+                if let Ok((entity, id, mut state, mut flags)) = fetched {
+                    classify_one(
+                        operation, entity, id, &mut state, &mut flags, refusals, debug,
+                    );
+                }
+            }
+        }
         moved
     }
 
@@ -109,13 +167,13 @@ impl Transitions {
         mark: Option<Operation>,
     ) -> usize {
         let mut moved = 0;
-        self.states
+        self.narrow
             .iter_mut(world)
-            .for_each(|(_, _, mut state, mut flags)| {
+            .for_each(|(_, mut state, mut flags)| {
                 if *state == from && flags.depth() == depth {
                     *state = to;
                     if let Some(operation) = mark {
-                        mark_done(operation, &mut flags);
+                        mark_done(operation, flags.bypass_change_detection());
                     }
                     moved += 1;
                 }
@@ -177,9 +235,9 @@ impl Transitions {
         state: LifecycleState,
         operation: Operation,
     ) {
-        self.states
+        self.narrow
             .iter_mut(world)
-            .for_each(|(_, _, current, mut flags)| {
+            .for_each(|(_, current, mut flags)| {
                 if *current == state && flags.depth() == depth {
                     mark_done(operation, &mut flags);
                 }
@@ -227,7 +285,7 @@ fn mark_done(operation: Operation, flags: &mut LifecycleFlags) {
     }
 }
 
-#[inline]
+#[cold]
 fn classify_one(
     operation: Operation,
     entity: Entity,
