@@ -134,7 +134,6 @@ pub struct Engine {
     pub(crate) attached: AttachedHooks,
     pub(crate) transitions: Transitions,
     services: QueryState<(), With<Lifecycle>>,
-    next_serial: u32,
     pub(crate) max_depth: u8,
     pub(crate) bridge: AsyncBridge,
 }
@@ -237,7 +236,6 @@ impl Engine {
             attached: AttachedHooks::default(),
             transitions,
             services,
-            next_serial: 0,
             max_depth: 0,
             bridge,
         }
@@ -495,18 +493,13 @@ impl Engine {
             .collect()
     }
 
-    /// Reserves `count` id serials.
+    /// Reserves `count` id serials (process-wide).
     ///
     /// # Panics
-    /// Panics past 2³² services spawned by one engine (ids would repeat).
+    /// Panics past 2³² services in one process (ids would repeat).
     #[track_caller]
     fn reserve_serials(&mut self, count: usize) -> u32 {
-        let first = self.next_serial;
-        self.next_serial = u32::try_from(count)
-            .ok()
-            .and_then(|count| first.checked_add(count))
-            .expect("one engine spawns at most 2^32 services (ids would repeat)");
-        first
+        ServiceId::reserve(count).unwrap_or_else(|error| panic!("{error}"))
     }
 
     /// Spawns `count` services of kind `kind` in one batch.
@@ -648,7 +641,7 @@ impl Engine {
                     parent: self.service_id(parent).cloned().unwrap_or_default(),
                     child: ServiceId::named(
                         kind_id,
-                        self.next_serial,
+                        self.reserve_serials(1),
                         format!("<new {}>", K::NAME),
                     ),
                     state,

@@ -3,7 +3,7 @@
 //! A service is an entity carrying:
 //! - a [`LifecycleState`] (one byte: where it is in `CREATED → … → STOPPED | FAILED`),
 //! - [`LifecycleFlags`] (AIPerf's events, the stop-requested gate, its depth in the lifecycle tree),
-//! - a [`ServiceId`] (`<Kind>_<8 hex>`, 16 bytes, formatted only when shown),
+//! - a [`ServiceId`] (`<Kind>_<8 hex>`, 8 bytes, formatted only when shown),
 //! - one marker component per [`ServiceKind`] it is: its own kind and, as required components,
 //!   every base kind up to the root kind [`Lifecycle`].
 //!
@@ -46,7 +46,7 @@ pub use lifecycle_flags::LifecycleFlags;
 pub use lifecycle_state::{LifecycleState, UnknownStateError};
 pub use lifecycle_tree::{LifecycleChildren, LifecycleParent};
 pub use operation::{Disposition, Operation};
-pub use service_id::ServiceId;
+pub use service_id::{IdsExhaustedError, ServiceId};
 pub use service_kind::{KindDescriptor, KindList, Lifecycle, ServiceKind};
 pub use unsupported_hook_error::UnsupportedHookError;
 

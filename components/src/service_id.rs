@@ -1,6 +1,8 @@
 //! Service ids: `<Kind>_<8 hex>` unless given, unique, stored compactly.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use bevy_ecs::component::Component;
 use serde::{Serialize, Serializer};
@@ -9,10 +11,11 @@ use crate::KindId;
 
 /// A service's id, as AIPerf's: `"<Kind>_<8 lowercase hex>"` unless a name was given.
 ///
-/// Stored in 16 bytes: the kind, a 32-bit code and an optional custom name. Generated codes are a
-/// bijective scramble of a per-engine serial number, so they look random like AIPerf's uuid prefix
-/// but never collide (8 random hex digits would, at a million services). The string is only built
-/// when the id is displayed.
+/// Stored in 8 bytes: the kind, a 32-bit code and whether the id has a name. Codes are a bijective
+/// scramble of a process-wide serial number ([`ServiceId::reserve`]), so they look random like
+/// AIPerf's uuid prefix but never collide (8 random hex digits would, at a million services). The
+/// string is only built when the id is displayed. Given names live in a process-wide table keyed by
+/// code (kept for the life of the process, as ids outlive their services in failure records).
 ///
 /// # Example
 /// ```
@@ -24,13 +27,21 @@ use crate::KindId;
 /// assert_eq!(a.to_string().len(), "Lifecycle_".len() + 8);
 /// let named = ServiceId::named(KindId::ROOT, 2, "records-manager");
 /// assert_eq!(named.to_string(), "records-manager");
+/// assert_eq!(size_of::<ServiceId>(), 8);
 /// ```
-#[derive(Component, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ServiceId {
-    custom: Option<Arc<String>>,
     code: u32,
     kind: KindId,
+    named: bool,
 }
+
+fn names() -> &'static RwLock<HashMap<u32, Arc<str>>> {
+    static NAMES: OnceLock<RwLock<HashMap<u32, Arc<str>>>> = OnceLock::new();
+    NAMES.get_or_init(Default::default)
+}
+
+static NEXT_SERIAL: AtomicU32 = AtomicU32::new(0);
 
 /// Scrambles a serial number into an id code: a bijection on `u32`, so distinct serials give
 /// distinct codes.
@@ -44,22 +55,45 @@ const fn scramble(serial: u32) -> u32 {
     (x ^ (x >> 16)) ^ 0x6D2B_79F5
 }
 
+/// More than 2³² service ids were asked of one process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("service ids exhausted: one process can create at most 2^32 services")]
+pub struct IdsExhaustedError;
+
 impl ServiceId {
-    /// The generated id of the `serial`-th service of an engine, of kind `kind`.
+    /// Reserves `count` consecutive serial numbers, process-wide, and returns the first.
+    ///
+    /// # Errors
+    /// [`IdsExhaustedError`] past 2³² serials.
+    pub fn reserve(count: usize) -> Result<u32, IdsExhaustedError> {
+        let count = u32::try_from(count).map_err(|_| IdsExhaustedError)?;
+        NEXT_SERIAL
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
+                next.checked_add(count)
+            })
+            .map_err(|_| IdsExhaustedError)
+    }
+
+    /// The generated id of serial `serial`, of kind `kind`.
     pub fn generated(kind: KindId, serial: u32) -> Self {
         Self {
-            custom: None,
             code: scramble(serial),
             kind,
+            named: false,
         }
     }
 
-    /// An id with a given name (the engine still keeps a unique serial for it).
+    /// An id with a given name (`serial` still makes it unique).
     pub fn named(kind: KindId, serial: u32, name: impl Into<String>) -> Self {
+        let code = scramble(serial);
+        names()
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(code, Arc::from(name.into()));
         Self {
-            custom: Some(Arc::new(name.into())),
-            code: scramble(serial),
+            code,
             kind,
+            named: true,
         }
     }
 
@@ -73,16 +107,23 @@ impl ServiceId {
         self.code
     }
 
-    /// The custom name, if the id was given one.
-    pub fn custom_name(&self) -> Option<&str> {
-        self.custom.as_deref().map(String::as_str)
+    /// The given name, if the id has one.
+    pub fn custom_name(&self) -> Option<Arc<str>> {
+        if !self.named {
+            return None;
+        }
+        names()
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&self.code)
+            .cloned()
     }
 }
 
 impl core::fmt::Display for ServiceId {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match &self.custom {
-            Some(name) => f.write_str(name),
+        match self.custom_name() {
+            Some(name) => f.write_str(&name),
             None => write!(f, "{}_{:08x}", self.kind.name(), self.code),
         }
     }
@@ -106,8 +147,15 @@ mod tests {
     }
 
     #[test]
-    fn id_is_sixteen_bytes() {
-        assert_eq!(size_of::<ServiceId>(), 16);
+    fn id_is_eight_bytes() {
+        assert_eq!(size_of::<ServiceId>(), 8);
+    }
+
+    #[test]
+    fn reserved_serials_do_not_overlap() {
+        let a = ServiceId::reserve(10).expect("serials left");
+        let b = ServiceId::reserve(10).expect("serials left");
+        assert!(b >= a + 10);
     }
 
     #[test]

@@ -116,7 +116,7 @@ impl HookTasks<'_, '_> {
         };
         self.futures.queue().push(QueuedHookFuture {
             entity,
-            service_id: service_id.clone(),
+            service_id: *service_id,
             hook,
             hook_type,
             timeout,

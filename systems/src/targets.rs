@@ -95,7 +95,7 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
         let (hook, hook_type) = hook_identity(&self.context);
         self.failures.push(HookFailure {
             entity,
-            service_id: id.clone(),
+            service_id: *id,
             hook,
             hook_type,
             error: error.into(),
@@ -109,7 +109,7 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
         visit(&mut self.query, &self.context, |entity, id, _| {
             failures.push(HookFailure {
                 entity,
-                service_id: id.clone(),
+                service_id: *id,
                 hook: hook.clone(),
                 hook_type,
                 error: error.clone(),
@@ -158,7 +158,7 @@ fn record_failure(
 ) {
     failures.push(HookFailure {
         entity,
-        service_id: id.clone(),
+        service_id: *id,
         hook: hook.0.clone(),
         hook_type: hook.1,
         error,

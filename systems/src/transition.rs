@@ -314,7 +314,7 @@ fn classify_one(
         Disposition::Invalid => {
             refusals.invalid.push(InvalidStateError {
                 entity,
-                service_id: id.clone(),
+                service_id: *id,
                 operation,
                 state: current,
             });
