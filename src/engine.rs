@@ -1,5 +1,6 @@
 //! The engine: a world of services, its kinds, its hooks, and the operations that move them.
 
+use std::any::TypeId;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -344,8 +345,7 @@ impl Engine {
             config.name,
             config.timeout,
             system,
-        );
-        Ok(())
+        )
     }
 
     /// Registers a per-service hook: `f` runs once per target service of kind `K` with its `D`
@@ -481,16 +481,21 @@ impl Engine {
             .register_kind::<K>()
             .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
         let first = self.reserve_serials(count);
-        self.world
-            .spawn_batch((0..count).map(|i| {
-                (
-                    kind.clone(),
-                    root_components(),
-                    ServiceId::generated(kind_id, first + i as u32),
-                    extra(i),
+        let id = move |i: usize| ServiceId::generated(kind_id, first + i as u32);
+        if TypeId::of::<K>() == TypeId::of::<Lifecycle>() {
+            self.world
+                .spawn_batch((0..count).map(|i| (kind.clone(), root_components(), id(i), extra(i))))
+                .collect()
+        } else {
+            // Naming the root marker too spares bevy a required-component constructor call per
+            // service (`K` is not `Lifecycle` here, so the bundle has no duplicate).
+            self.world
+                .spawn_batch(
+                    (0..count)
+                        .map(|i| (kind.clone(), Lifecycle, root_components(), id(i), extra(i))),
                 )
-            }))
-            .collect()
+                .collect()
+        }
     }
 
     /// Reserves `count` id serials (process-wide).

@@ -40,6 +40,9 @@ pub enum HookRegistrationError {
         /// The closure's type name.
         type_name: &'static str,
     },
+    /// The hook schedule does not build with the new hook (an ordering conflict).
+    #[error("the hook schedule does not build: {0}")]
+    Schedule(String),
     /// `attach_hook` named an entity that is not a service.
     #[error("{0} is not a service (it has no `Lifecycle`)")]
     NotAService(Entity),
@@ -83,7 +86,11 @@ impl HookRegistry {
         self.chains.get(&hook_type).map_or(0, Vec::len)
     }
 
-    /// Adds `system` as a hook of `hook_type` for kind `K` (already validated), named `name`.
+    /// Adds `system` as a hook of `hook_type` for kind `K` (already validated), named `name`, and
+    /// builds the schedule.
+    ///
+    /// # Errors
+    /// [`HookRegistrationError::Schedule`] if the schedule does not build.
     pub fn add<K: ServiceKind, M>(
         &mut self,
         world: &mut World,
@@ -92,7 +99,7 @@ impl HookRegistry {
         name: Arc<str>,
         timeout: Option<core::time::Duration>,
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
-    ) {
+    ) -> Result<(), HookRegistrationError> {
         let label = HookSchedule(hook_type);
         if !world
             .get_resource::<Schedules>()
@@ -119,7 +126,7 @@ impl HookRegistry {
             hook_type,
             timeout,
         };
-        world.schedule_scope(label, |_, schedule| {
+        let built = world.schedule_scope(label, |world, schedule| {
             schedule.add_systems(
                 (enter_hook(active), system, exit_hook::<K>(slot.0))
                     .chain()
@@ -132,6 +139,8 @@ impl HookRegistry {
             if let Some(before) = runs_before {
                 schedule.configure_sets(slot.before(before));
             }
+            // Build now, so the first operation does not pay for it.
+            schedule.initialize(world).map(|_| ())
         });
         chain.insert(
             index,
@@ -140,5 +149,6 @@ impl HookRegistry {
                 position: kind.position,
             },
         );
+        built.map_err(|error| HookRegistrationError::Schedule(format!("{error:?}")))
     }
 }

@@ -81,7 +81,7 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
         let failures = &mut self.failures;
         visit(&mut self.query, &self.context, |entity, id, item| {
             if let Err(error) = f(entity, item) {
-                record_failure(failures, entity, id, &hook, error.into());
+                record_error(failures, entity, id, &hook, error);
             }
         });
     }
@@ -145,6 +145,20 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
     pub fn service_id(&self, entity: Entity) -> Option<&ServiceId> {
         self.query.get(entity).ok().map(|(_, id, ..)| id)
     }
+}
+
+/// Records a hook's error for one service: cold and out of line, so the per-service loop that
+/// calls it stays small enough to inline into bevy's table loop.
+#[cold]
+#[inline(never)]
+fn record_error<E: Into<HookError>>(
+    failures: &mut HookFailures,
+    entity: Entity,
+    id: &ServiceId,
+    hook: &(Arc<str>, HookType),
+    error: E,
+) {
+    record_failure(failures, entity, id, hook, error.into());
 }
 
 #[cold]
