@@ -27,7 +27,6 @@ use lifecycle_ecs_systems::transition::Refusals;
 use lifecycle_ecs_systems::{HookFutures, HookProgress, PhaseContext, StateChange};
 
 use crate::engine::Engine;
-use crate::hook_registry::HookSchedule;
 use crate::report::{FailedService, InitializeAndStartReport, OperationReport};
 use crate::selection::Selection;
 
@@ -213,8 +212,12 @@ impl Engine {
                     .await;
             }
             Selection::Many(list) => {
-                let mut seen = EntityHashSet::with_capacity(list.len());
-                for entity in list.into_iter().filter(|entity| seen.insert(*entity)) {
+                let mut seen = EntityHashSet::default();
+                let dedupe = list.len() > 1;
+                for entity in list
+                    .into_iter()
+                    .filter(|entity| !dedupe || seen.insert(*entity))
+                {
                     match self.world.get::<LifecycleFlags>(entity) {
                         Some(flags) => run.pending.entry(flags.depth()).or_default().push(entity),
                         None => run.report.not_services.push(entity),
@@ -493,6 +496,8 @@ impl Engine {
         changed: &Changed<'_>,
     ) {
         let services = self.service_count();
+        // In a flat fleet every service is at depth 0: hooks then skip the depth check.
+        let flat = self.max_depth == 0;
         let mut context = self.world.resource_mut::<PhaseContext>();
         match changed {
             Changed::Batch(Batch {
@@ -500,7 +505,7 @@ impl Engine {
                 members: Members::Dense(_),
                 ..
             }) => {
-                context.begin_dense(operation, Some(state), Some(*depth));
+                context.begin_dense(operation, Some(state), (!flat).then_some(*depth));
             }
             Changed::Batch(Batch {
                 depth,
@@ -508,7 +513,7 @@ impl Engine {
                 ..
             }) => {
                 if !ordered && list.len().saturating_mul(SPARSE_RATIO) >= services {
-                    context.begin_dense(operation, Some(state), Some(*depth));
+                    context.begin_dense(operation, Some(state), (!flat).then_some(*depth));
                 } else {
                     context.begin_sparse(operation, Some(state), list);
                 }
@@ -532,7 +537,7 @@ impl Engine {
     /// their failures are recorded, and the schedule resumes with the next hook.
     pub(crate) async fn run_hook_schedule(&mut self, hook_type: HookType) {
         loop {
-            self.world.run_schedule(HookSchedule(hook_type));
+            self.hooks.run(hook_type, &mut self.world);
             if !self.world.resource_mut::<HookProgress>().take_blocked() {
                 break;
             }

@@ -12,18 +12,8 @@ use lifecycle_ecs_components::{
 
 use crate::{PhaseContext, StateChange};
 
-type TargetQuery<'w, 's, K, D> = Query<
-    'w,
-    's,
-    (
-        Entity,
-        &'static ServiceId,
-        &'static LifecycleState,
-        &'static LifecycleFlags,
-        D,
-    ),
-    With<K>,
->;
+type TargetQuery<'w, 's, K, D> =
+    Query<'w, 's, (Entity, &'static LifecycleState, &'static LifecycleFlags, D), With<K>>;
 
 /// The services of kind `K` that the running hook must act on, with their `D` components.
 ///
@@ -59,6 +49,9 @@ type TargetQuery<'w, 's, K, D> = Query<
 #[derive(SystemParam)]
 pub struct Targets<'w, 's, K: ServiceKind, D: IterQueryData + 'static = ()> {
     query: TargetQuery<'w, 's, K, D>,
+    /// Ids are only read when a hook fails or per-service tracing is on: a separate query keeps
+    /// them out of the hot loop.
+    ids: Query<'w, 's, &'static ServiceId, With<K>>,
     context: Res<'w, PhaseContext>,
     failures: ResMut<'w, HookFailures>,
 }
@@ -66,7 +59,7 @@ pub struct Targets<'w, 's, K: ServiceKind, D: IterQueryData + 'static = ()> {
 impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
     /// Calls `f` for every target service.
     pub fn for_each(&mut self, mut f: impl FnMut(Entity, D::Item<'_, 's>)) {
-        visit(&mut self.query, &self.context, |entity, _, item| {
+        visit(&mut self.query, &self.ids, &self.context, |entity, item| {
             f(entity, item);
         });
     }
@@ -79,9 +72,10 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
     ) {
         let hook = hook_identity(&self.context);
         let failures = &mut self.failures;
-        visit(&mut self.query, &self.context, |entity, id, item| {
+        let ids = &self.ids;
+        visit(&mut self.query, ids, &self.context, |entity, item| {
             if let Err(error) = f(entity, item) {
-                record_error(failures, entity, id, &hook, error);
+                record_error(failures, entity, ids, &hook, error);
             }
         });
     }
@@ -89,7 +83,7 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
     /// Records `error` as `entity`'s failure of this hook. Does nothing if `entity` is not a
     /// service of kind `K`.
     pub fn fail(&mut self, entity: Entity, error: impl Into<HookError>) {
-        let Ok((_, id, ..)) = self.query.get(entity) else {
+        let Ok(id) = self.ids.get(entity) else {
             return;
         };
         let (hook, hook_type) = hook_identity(&self.context);
@@ -106,10 +100,11 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
     pub fn fail_all(&mut self, error: HookError) {
         let (hook, hook_type) = hook_identity(&self.context);
         let failures = &mut self.failures;
-        visit(&mut self.query, &self.context, |entity, id, _| {
+        let ids = &self.ids;
+        visit(&mut self.query, ids, &self.context, |entity, _| {
             failures.push(HookFailure {
                 entity,
-                service_id: *id,
+                service_id: ids.get(entity).copied().unwrap_or_default(),
                 hook: hook.clone(),
                 hook_type,
                 error: error.clone(),
@@ -143,7 +138,7 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
 
     /// The id of a service of kind `K`.
     pub fn service_id(&self, entity: Entity) -> Option<&ServiceId> {
-        self.query.get(entity).ok().map(|(_, id, ..)| id)
+        self.ids.get(entity).ok()
     }
 }
 
@@ -151,14 +146,15 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
 /// calls it stays small enough to inline into bevy's table loop.
 #[cold]
 #[inline(never)]
-fn record_error<E: Into<HookError>>(
+fn record_error<K: ServiceKind, E: Into<HookError>>(
     failures: &mut HookFailures,
     entity: Entity,
-    id: &ServiceId,
+    ids: &Query<&ServiceId, With<K>>,
     hook: &(Arc<str>, HookType),
     error: E,
 ) {
-    record_failure(failures, entity, id, hook, error.into());
+    let id = ids.get(entity).copied().unwrap_or_default();
+    record_failure(failures, entity, &id, hook, error.into());
 }
 
 #[cold]
@@ -189,15 +185,17 @@ fn hook_identity(context: &PhaseContext) -> (Arc<str>, HookType) {
 /// Visits the targets of `query` under `context`, dense or sparse.
 fn visit<'s, K: ServiceKind, D: IterQueryData + 'static>(
     query: &mut TargetQuery<'_, 's, K, D>,
+    ids: &Query<&ServiceId, With<K>>,
     context: &PhaseContext,
-    mut f: impl FnMut(Entity, &ServiceId, D::Item<'_, 's>),
+    mut f: impl FnMut(Entity, D::Item<'_, 's>),
 ) {
     let filter = context.filter();
     if context.trace_services() {
         // Per-service spans only at `trace`: a separate loop keeps the fast one small.
-        let mut traced = |entity: Entity, id: &ServiceId, item: D::Item<'_, 's>| {
+        let mut traced = |entity: Entity, item: D::Item<'_, 's>| {
+            let id = ids.get(entity).copied().unwrap_or_default();
             let _span = tracing::trace_span!("service", id = %id, entity = ?entity).entered();
-            f(entity, id, item);
+            f(entity, item);
         };
         visit_with(query, context, filter, &mut traced);
     } else {
@@ -210,23 +208,21 @@ fn visit_with<'s, K: ServiceKind, D: IterQueryData + 'static>(
     query: &mut TargetQuery<'_, 's, K, D>,
     context: &PhaseContext,
     filter: crate::TargetFilter,
-    f: &mut impl FnMut(Entity, &ServiceId, D::Item<'_, 's>),
+    f: &mut impl FnMut(Entity, D::Item<'_, 's>),
 ) {
     match context.sparse_targets() {
-        None => query
-            .iter_mut()
-            .for_each(|(entity, id, state, flags, item)| {
-                if filter.admits(*state, *flags) {
-                    f(entity, id, item);
-                }
-            }),
+        None => query.iter_mut().for_each(|(entity, state, flags, item)| {
+            if filter.admits(*state, *flags) {
+                f(entity, item);
+            }
+        }),
         Some(list) => {
             let mut iter = query.iter_many_mut(list);
             while let Some(fetched) = iter.fetch_next() {
-                if let Ok((entity, id, state, flags, item)) = fetched
+                if let Ok((entity, state, flags, item)) = fetched
                     && filter.admits(*state, *flags)
                 {
-                    f(entity, id, item);
+                    f(entity, item);
                 }
             }
         }
