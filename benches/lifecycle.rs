@@ -9,6 +9,7 @@
 //! | `single/1M` | one operation on one service among 1 M | operation |
 //! | `fail_path/10k` | `initialize` of 10 000 services whose ON_INIT hook fails, fail path included | service |
 //! | `children/10k` | `initialize` / `start` / `stop` of a parent with 10 000 children | child |
+//! | `async_hook/100k` | `initialize` of 100 000 services whose ON_INIT hook hands one future each to tokio (yielding once) | service |
 //!
 //! Phases are state transitions, so every timed run needs a fleet in the right state: the benches
 //! use `iter_custom` and build that fleet outside the timed region (and drop it after).
@@ -580,6 +581,77 @@ fn bench_children(c: &mut Criterion) {
     group.finish();
 }
 
+/// How many services the async-hook bench moves.
+const ASYNC_FLEET: usize = 100_000;
+
+/// An ON_INIT hook that hands each worker a future yielding once (the async overhead alone).
+fn yield_once(mut targets: Targets<BenchWorker>, mut tasks: HookTasks) {
+    targets.for_each(|entity, ()| {
+        tasks.spawn(entity, async {
+            tokio::task::yield_now().await;
+            Ok::<(), HookError>(())
+        });
+    });
+}
+
+/// `async_hook/100k`: the cost per service of an async hook (spawn, complete, report back), against
+/// hand-written tokio: one task per service reporting over a crossbeam channel.
+fn bench_async_hook(c: &mut Criterion) {
+    let mut group = c.benchmark_group("async_hook/100k");
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(ASYNC_FLEET as u64));
+    group.bench_function("engine", |b| {
+        b.iter_custom(|iters| {
+            timed_fresh(
+                iters,
+                || {
+                    let mut engine = Engine::new();
+                    engine
+                        .add_hook::<BenchWorker, _>(HookType::OnInit, yield_once)
+                        .expect("workers provide ON_INIT");
+                    engine.spawn_batch(BenchWorker, ASYNC_FLEET);
+                    engine
+                },
+                |engine| {
+                    let report = engine.initialize(Selection::All);
+                    assert_eq!(report.moved, ASYNC_FLEET);
+                    report
+                },
+            )
+        });
+    });
+    let runtime = baseline::runtime();
+    group.bench_function("baseline", |b| {
+        b.iter_custom(|iters| {
+            timed_fresh(
+                iters,
+                || (0..ASYNC_FLEET as u32).collect::<Vec<u32>>(),
+                |ids| {
+                    let (sender, receiver) = crossbeam_channel::unbounded();
+                    runtime.block_on(async {
+                        for &id in ids.iter() {
+                            let sender = sender.clone();
+                            tokio::spawn(async move {
+                                tokio::task::yield_now().await;
+                                let _ = sender.send((id, Ok::<(), String>(())));
+                            });
+                        }
+                        let mut done = 0;
+                        while done < ids.len() {
+                            match receiver.try_recv() {
+                                Ok(_) => done += 1,
+                                Err(_) => tokio::task::yield_now().await,
+                            }
+                        }
+                        done
+                    })
+                },
+            )
+        });
+    });
+    group.finish();
+}
+
 /// Small samples and short measurements: the machine has two cores and the fleets are large.
 fn config() -> Criterion {
     Criterion::default()
@@ -598,5 +670,6 @@ fn main() {
     bench_single(&mut criterion);
     bench_fail_path(&mut criterion);
     bench_children(&mut criterion);
+    bench_async_hook(&mut criterion);
     criterion.final_summary();
 }
