@@ -38,12 +38,8 @@ fn hooks_for_all_phases(engine: &mut Engine) {
         (HookType::OnStart, "start"),
         (HookType::OnStop, "stop"),
     ] {
-        engine
-            .add_named_hook::<Parent, _>(hook_type, name, logging_hook::<Parent>(name))
-            .unwrap();
-        engine
-            .add_named_hook::<Child, _>(hook_type, name, logging_hook::<Child>(name))
-            .unwrap();
+        add_logging_hook::<Parent>(engine, hook_type, name);
+        add_logging_hook::<Child>(engine, hook_type, name);
     }
 }
 
@@ -117,12 +113,8 @@ fn the_parent_enters_its_transient_state_before_its_children_and_finishes_after_
 #[test]
 fn sibling_batches_run_hook_by_hook_not_child_by_child() {
     let mut engine = engine_with_log();
-    engine
-        .add_named_hook::<Child, _>(HookType::OnInit, "a", logging_hook::<Child>("a"))
-        .unwrap();
-    engine
-        .add_named_hook::<Child, _>(HookType::OnInit, "b", logging_hook::<Child>("b"))
-        .unwrap();
+    add_logging_hook::<Child>(&mut engine, HookType::OnInit, "a");
+    add_logging_hook::<Child>(&mut engine, HookType::OnInit, "b");
     let (parent, kids) = family(&mut engine, 2);
     engine.initialize(parent);
     assert_eq!(
@@ -147,12 +139,8 @@ fn a_failing_child_fails_its_parent_after_the_parents_hooks_and_spares_its_sibli
             failing_hook::<Child>("open", "refused", vec![kids[1]]),
         )
         .unwrap();
-    engine
-        .add_named_hook::<Parent, _>(HookType::OnInit, "own", logging_hook::<Parent>("own"))
-        .unwrap();
-    engine
-        .add_named_hook::<Child, _>(HookType::OnStop, "close", logging_hook::<Child>("close"))
-        .unwrap();
+    add_logging_hook::<Parent>(&mut engine, HookType::OnInit, "own");
+    add_logging_hook::<Child>(&mut engine, HookType::OnStop, "close");
     let report = engine.initialize(parent);
     let log = Log::take(engine.world_mut());
     assert!(
@@ -228,9 +216,7 @@ fn children_attach_only_in_created_with_one_parent_and_no_cycles() {
 fn grandchildren_nest_and_depths_follow_reattachment() {
     let mut engine = engine_with_log();
     for (hook_type, name) in [(HookType::OnInit, "init"), (HookType::OnStop, "stop")] {
-        engine
-            .add_named_hook::<Lifecycle, _>(hook_type, name, logging_hook::<Lifecycle>(name))
-            .unwrap();
+        add_logging_hook::<Lifecycle>(&mut engine, hook_type, name);
     }
     // Build the subtree first, then hang it under a root: depths shift by one.
     let middle = engine.spawn(Lifecycle);

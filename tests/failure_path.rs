@@ -24,19 +24,15 @@ fn every_hook_of_a_phase_runs_even_after_one_fails() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
     let ok = engine.spawn(Base);
-    engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "i1", logging_hook::<Base>("i1"))
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnInit,
-            "i2",
-            failing_hook::<Base>("i2", "boom-init", vec![service]),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "i3", logging_hook::<Base>("i3"))
-        .unwrap();
+    add_logging_hook::<Base>(&mut engine, HookType::OnInit, "i1");
+    add_failing_hook::<Base>(
+        &mut engine,
+        HookType::OnInit,
+        "i2",
+        "boom-init",
+        vec![service],
+    );
+    add_logging_hook::<Base>(&mut engine, HookType::OnInit, "i3");
     let report = engine.initialize(Selection::All);
     let log = Log::take(engine.world_mut());
     assert!(log.contains(&tag("i3", service)), "{log:?}");
@@ -62,20 +58,8 @@ fn every_hook_of_a_phase_runs_even_after_one_fails() {
 fn several_failed_hooks_join_into_one_exit_error_named_after_the_services_own_kind() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Derived);
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnStart,
-            "f1",
-            failing_hook::<Base>("f1", "one", vec![service]),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Derived, _>(
-            HookType::OnStart,
-            "f2",
-            failing_hook::<Derived>("f2", "'two'", vec![service]),
-        )
-        .unwrap();
+    add_failing_hook::<Base>(&mut engine, HookType::OnStart, "f1", "one", vec![service]);
+    add_failing_hook::<Derived>(&mut engine, HookType::OnStart, "f2", "'two'", vec![service]);
     engine.initialize(service);
     engine.start(service);
     let errors = engine.exit_errors(service);
@@ -98,19 +82,15 @@ fn a_failed_init_stops_the_service_then_fails_it() {
     let mut engine = engine_with_log();
     with_state_log(&mut engine);
     let service = engine.spawn(Base);
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnInit,
-            "i1",
-            failing_hook::<Base>("i1", "boom-init", vec![service]),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "s1", logging_hook::<Base>("s1"))
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2"))
-        .unwrap();
+    add_failing_hook::<Base>(
+        &mut engine,
+        HookType::OnInit,
+        "i1",
+        "boom-init",
+        vec![service],
+    );
+    add_logging_hook::<Base>(&mut engine, HookType::OnStop, "s1");
+    add_logging_hook::<Base>(&mut engine, HookType::OnStop, "s2");
     engine.initialize(service);
     let log = Log::take(engine.world_mut());
     assert_eq!(
@@ -144,13 +124,7 @@ fn a_failed_start_takes_the_same_path_from_starting() {
     let mut engine = engine_with_log();
     with_state_log(&mut engine);
     let service = engine.spawn(Base);
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnStart,
-            "st",
-            failing_hook::<Base>("st", "no", vec![service]),
-        )
-        .unwrap();
+    add_failing_hook::<Base>(&mut engine, HookType::OnStart, "st", "no", vec![service]);
     engine.initialize_and_start(service);
     let log = Log::take(engine.world_mut());
     assert_eq!(
@@ -171,16 +145,8 @@ fn a_failed_stop_hook_ends_failed_without_stopped() {
     let mut engine = engine_with_log();
     with_state_log(&mut engine);
     let service = engine.spawn(Base);
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnStop,
-            "s1",
-            failing_hook::<Base>("s1", "stuck", vec![service]),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2"))
-        .unwrap();
+    add_failing_hook::<Base>(&mut engine, HookType::OnStop, "s1", "stuck", vec![service]);
+    add_logging_hook::<Base>(&mut engine, HookType::OnStop, "s2");
     engine.initialize_and_start(service);
     Log::take(engine.world_mut());
     let report = engine.stop(service);
@@ -199,20 +165,8 @@ fn a_failed_stop_hook_ends_failed_without_stopped() {
 fn an_init_failure_and_a_stop_failure_give_two_exit_errors() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnInit,
-            "i",
-            failing_hook::<Base>("i", "a", vec![service]),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnStop,
-            "s",
-            failing_hook::<Base>("s", "b", vec![service]),
-        )
-        .unwrap();
+    add_failing_hook::<Base>(&mut engine, HookType::OnInit, "i", "a", vec![service]);
+    add_failing_hook::<Base>(&mut engine, HookType::OnStop, "s", "b", vec![service]);
     let report = engine.initialize(service);
     let operations: Vec<&str> = engine
         .exit_errors(service)
@@ -236,9 +190,7 @@ fn a_panicking_hook_fails_its_targets_and_the_engine_keeps_running() {
     engine
         .add_hook::<Base, _>(HookType::OnInit, panicking_init)
         .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "after", logging_hook::<Base>("after"))
-        .unwrap();
+    add_logging_hook::<Base>(&mut engine, HookType::OnInit, "after");
     let services = engine.spawn_batch(Base, 3);
     let others = engine.spawn_batch(Derived, 0);
     assert!(others.is_empty());
@@ -301,9 +253,7 @@ fn a_state_change_hook_failing_on_a_transient_state_fails_that_phase() {
             fail_on_entering(LifecycleState::Initializing),
         )
         .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "i", logging_hook::<Base>("i"))
-        .unwrap();
+    add_logging_hook::<Base>(&mut engine, HookType::OnInit, "i");
     let service = engine.spawn(Base);
     engine.initialize(service);
     let log = Log::take(engine.world_mut());
@@ -356,13 +306,7 @@ fn a_state_change_hook_failing_on_the_final_state_takes_the_fail_path() {
 fn exit_errors_serialize_in_aiperfs_shape() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnInit,
-            "i",
-            failing_hook::<Base>("i", "x", vec![service]),
-        )
-        .unwrap();
+    add_failing_hook::<Base>(&mut engine, HookType::OnInit, "i", "x", vec![service]);
     engine.initialize(service);
     let json = serde_json::to_value(&engine.exit_errors(service)[0]).unwrap();
     assert_eq!(json["operation"], "Initializing");
@@ -377,13 +321,7 @@ fn failures_are_counted_exactly_across_a_large_batch() {
     let mut engine = engine_with_log();
     let services = engine.spawn_batch(Base, 10_000);
     let failing: Vec<Entity> = services.iter().copied().step_by(7).collect();
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnInit,
-            "i",
-            failing_hook::<Base>("i", "x", failing.clone()),
-        )
-        .unwrap();
+    add_failing_hook::<Base>(&mut engine, HookType::OnInit, "i", "x", failing.clone());
     let report = engine.initialize(Selection::All);
     assert_eq!(report.failed.len(), failing.len());
     assert_eq!(report.moved + report.failed.len(), services.len());

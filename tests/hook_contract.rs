@@ -213,16 +213,8 @@ fn run_hooks_delivers_any_hook_type_to_the_selected_services_and_collects_all_fa
     let mut engine = engine_with_log();
     let a = engine.spawn(Messaging);
     let b = engine.spawn(Messaging);
-    engine
-        .add_named_hook::<Messaging, _>(
-            HookType::OnMessage,
-            "m1",
-            failing_hook::<Messaging>("m1", "bad", vec![a]),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Messaging, _>(HookType::OnMessage, "m2", logging_hook::<Messaging>("m2"))
-        .unwrap();
+    add_failing_hook::<Messaging>(&mut engine, HookType::OnMessage, "m1", "bad", vec![a]);
+    add_logging_hook::<Messaging>(&mut engine, HookType::OnMessage, "m2");
     engine
         .attach_hook(
             b,

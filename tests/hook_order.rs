@@ -48,19 +48,9 @@ fn hooks_of_one_kind_run_in_registration_order() {
 #[test]
 fn base_kind_hooks_run_before_derived_even_when_registered_later() {
     let mut engine = engine_with_log();
-    engine
-        .add_named_hook::<Derived, _>(
-            HookType::OnInit,
-            "derived",
-            logging_hook::<Derived>("derived"),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "base", logging_hook::<Base>("base"))
-        .unwrap();
-    engine
-        .add_named_hook::<Lifecycle, _>(HookType::OnInit, "root", logging_hook::<Lifecycle>("root"))
-        .unwrap();
+    add_logging_hook::<Derived>(&mut engine, HookType::OnInit, "derived");
+    add_logging_hook::<Base>(&mut engine, HookType::OnInit, "base");
+    add_logging_hook::<Lifecycle>(&mut engine, HookType::OnInit, "root");
     let service = engine.spawn(Derived);
     engine.initialize(service);
     assert_eq!(
@@ -83,13 +73,9 @@ fn on_stop_runs_the_whole_chain_reversed() {
         ("derived_2", false),
     ] {
         if base {
-            engine
-                .add_named_hook::<Base, _>(HookType::OnStop, name, logging_hook::<Base>(name))
-                .unwrap();
+            add_logging_hook::<Base>(&mut engine, HookType::OnStop, name);
         } else {
-            engine
-                .add_named_hook::<Derived, _>(HookType::OnStop, name, logging_hook::<Derived>(name))
-                .unwrap();
+            add_logging_hook::<Derived>(&mut engine, HookType::OnStop, name);
         }
     }
     let service = engine.spawn(Derived);
@@ -145,16 +131,8 @@ fn same_named_hooks_on_base_and_derived_both_run() {
 #[test]
 fn a_base_kind_hook_also_runs_for_plain_base_services_but_derived_hooks_do_not() {
     let mut engine = engine_with_log();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnInit, "base", logging_hook::<Base>("base"))
-        .unwrap();
-    engine
-        .add_named_hook::<Derived, _>(
-            HookType::OnInit,
-            "derived",
-            logging_hook::<Derived>("derived"),
-        )
-        .unwrap();
+    add_logging_hook::<Base>(&mut engine, HookType::OnInit, "base");
+    add_logging_hook::<Derived>(&mut engine, HookType::OnInit, "derived");
     let plain = engine.spawn(Base);
     engine.initialize(plain);
     assert_eq!(Log::take(engine.world_mut()), vec![tag("base", plain)]);
@@ -163,20 +141,8 @@ fn a_base_kind_hook_also_runs_for_plain_base_services_but_derived_hooks_do_not()
 #[test]
 fn attached_hooks_run_after_kind_hooks_and_first_on_stop() {
     let mut engine = engine_with_log();
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnInit,
-            "kind_init",
-            logging_hook::<Base>("kind_init"),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnStop,
-            "kind_stop",
-            logging_hook::<Base>("kind_stop"),
-        )
-        .unwrap();
+    add_logging_hook::<Base>(&mut engine, HookType::OnInit, "kind_init");
+    add_logging_hook::<Base>(&mut engine, HookType::OnStop, "kind_stop");
     let service = engine.spawn(Base);
     let other = engine.spawn(Base);
     for (hook_type, name) in [
@@ -220,9 +186,7 @@ fn hooks_registered_after_services_exist_apply_from_the_next_operation() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
     engine.initialize(service);
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStart, "late", logging_hook::<Base>("late"))
-        .unwrap();
+    add_logging_hook::<Base>(&mut engine, HookType::OnStart, "late");
     engine.start(service);
     assert_eq!(Log::take(engine.world_mut()), vec![tag("late", service)]);
 }
@@ -266,18 +230,10 @@ mod diamond {
 fn hook_order_follows_the_c3_linearization_of_the_bases() {
     use diamond::*;
     let mut engine = engine_with_log();
-    engine
-        .add_named_hook::<C, _>(HookType::OnInit, "c", logging_hook::<C>("c"))
-        .unwrap();
-    engine
-        .add_named_hook::<A, _>(HookType::OnInit, "a", logging_hook::<A>("a"))
-        .unwrap();
-    engine
-        .add_named_hook::<B, _>(HookType::OnInit, "b", logging_hook::<B>("b"))
-        .unwrap();
-    engine
-        .add_named_hook::<Lifecycle, _>(HookType::OnInit, "o", logging_hook::<Lifecycle>("o"))
-        .unwrap();
+    add_logging_hook::<C>(&mut engine, HookType::OnInit, "c");
+    add_logging_hook::<A>(&mut engine, HookType::OnInit, "a");
+    add_logging_hook::<B>(&mut engine, HookType::OnInit, "b");
+    add_logging_hook::<Lifecycle>(&mut engine, HookType::OnInit, "o");
     let service = engine.spawn(C);
     engine.initialize(service);
     assert_eq!(

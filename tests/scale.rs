@@ -88,9 +88,7 @@ fn one_service_among_a_million_moves_alone() {
         (HookType::OnStart, "start"),
         (HookType::OnStop, "stop"),
     ] {
-        engine
-            .add_named_hook::<Base, _>(hook_type, name, logging_hook::<Base>(name))
-            .unwrap();
+        add_logging_hook::<Base>(&mut engine, hook_type, name);
     }
     let services = engine.spawn_batch(Base, MILLION);
     let chosen = services[MILLION / 2];

@@ -48,13 +48,7 @@ fn every_operation_follows_aiperfs_table_in_every_state() {
     for operation in [Operation::Initialize, Operation::Start, Operation::Stop] {
         for state in LifecycleState::ALL {
             let mut engine = engine_with_log();
-            engine
-                .add_named_hook::<Base, _>(
-                    operation.hook_type(),
-                    "hook",
-                    logging_hook::<Base>("hook"),
-                )
-                .unwrap();
+            add_logging_hook::<Base>(&mut engine, operation.hook_type(), "hook");
             let service = engine.spawn(Base);
             put_in_state(&mut engine, service, state);
             let report = match operation {
@@ -105,12 +99,8 @@ fn every_operation_follows_aiperfs_table_in_every_state() {
 #[test]
 fn stop_from_created_runs_every_stop_hook_and_later_initialize_is_refused() {
     let mut engine = engine_with_log();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "s1", logging_hook::<Base>("s1"))
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "s2", logging_hook::<Base>("s2"))
-        .unwrap();
+    add_logging_hook::<Base>(&mut engine, HookType::OnStop, "s1");
+    add_logging_hook::<Base>(&mut engine, HookType::OnStop, "s2");
     let service = engine.spawn(Base);
     let report = engine.stop(service);
     assert_eq!(report.moved, 1);
@@ -127,9 +117,7 @@ fn stop_from_created_runs_every_stop_hook_and_later_initialize_is_refused() {
 #[test]
 fn a_second_stop_is_ignored_and_runs_no_hooks() {
     let mut engine = engine_with_log();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "s", logging_hook::<Base>("s"))
-        .unwrap();
+    add_logging_hook::<Base>(&mut engine, HookType::OnStop, "s");
     let service = engine.spawn(Base);
     engine.initialize_and_start(service);
     assert_eq!(engine.stop(service).moved, 1);

@@ -95,3 +95,27 @@ pub fn engine_with_log() -> Engine {
 pub fn tag(name: &str, entity: Entity) -> String {
     format!("{name}@{}", entity.index_u32())
 }
+
+/// Registers [`logging_hook`] as hook `name` of `hook_type` for kind `K`.
+pub fn add_logging_hook<K: ServiceKind>(
+    engine: &mut Engine,
+    hook_type: HookType,
+    name: &'static str,
+) {
+    engine
+        .add_named_hook::<K, _>(hook_type, name, logging_hook::<K>(name))
+        .expect("the kind provides the hook type");
+}
+
+/// Registers [`failing_hook`] as hook `name` of `hook_type` for kind `K`.
+pub fn add_failing_hook<K: ServiceKind>(
+    engine: &mut Engine,
+    hook_type: HookType,
+    name: &'static str,
+    message: &'static str,
+    failing: Vec<Entity>,
+) {
+    engine
+        .add_named_hook::<K, _>(hook_type, name, failing_hook::<K>(name, message, failing))
+        .expect("the kind provides the hook type");
+}
