@@ -135,3 +135,17 @@ fn usage_errors_exit_with_code_2() {
         assert!(!output.stderr.is_empty(), "{args:?} explains the error");
     }
 }
+
+#[test]
+fn async_hooks_count_like_sync_ones() {
+    let (output, json) = fleet_json(
+        "async",
+        &["--workers", "1000", "--async-hooks", "--fail-rate", "0.05"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(json.pointer("/async_hooks"), Some(&Value::Bool(true)));
+    assert_eq!(count(&json, "/failures"), 50);
+    assert_eq!(count(&json, "/hook_failures"), 50);
+    assert_eq!(count(&json, "/final_states/failed"), 50);
+    assert_eq!(count(&json, "/final_states/stopped"), 950);
+}

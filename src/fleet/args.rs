@@ -24,6 +24,11 @@ pub struct FleetArgs {
     #[arg(long, value_name = "C", default_value_t = 0)]
     pub children: usize,
 
+    /// Make the per-phase hooks async: each hands every service a future that yields once to
+    /// tokio (the hook's result comes back from the runtime).
+    #[arg(long)]
+    pub async_hooks: bool,
+
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,

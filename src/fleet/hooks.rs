@@ -2,7 +2,9 @@
 //! of a worker failing the workers marked [`FailInit`].
 
 use lifecycle_ecs::bevy_ecs::query::Has;
-use lifecycle_ecs::{Engine, HookError, HookRegistrationError, HookType, ServiceKind, Targets};
+use lifecycle_ecs::{
+    Engine, HookError, HookRegistrationError, HookTasks, HookType, ServiceKind, Targets,
+};
 
 use super::kinds::{FailInit, HookCalls};
 
@@ -33,6 +35,25 @@ fn count_calls_or_fail<K: ServiceKind>(mut targets: Targets<K, (&mut HookCalls, 
     });
 }
 
+/// Counts one call for every target service and hands it a future that yields once to tokio
+/// (`--async-hooks`); with `FAILS`, the marked [`FailInit`] services' futures fail.
+fn count_calls_async<K: ServiceKind, const FAILS: bool>(
+    mut targets: Targets<K, (&mut HookCalls, Has<FailInit>)>,
+    mut tasks: HookTasks,
+) {
+    targets.for_each(|entity, (mut calls, fail)| {
+        calls.0 = calls.0.wrapping_add(1);
+        tasks.spawn(entity, async move {
+            tokio::task::yield_now().await;
+            if FAILS && fail {
+                Err(HookError::msg(INJECTED_FAILURE))
+            } else {
+                Ok(())
+            }
+        });
+    });
+}
+
 /// Registers `per_phase` hooks named `init_<i>`, `start_<i>` and `stop_<i>` for kind `K`. The
 /// first ON_INIT hook fails the services marked [`FailInit`].
 ///
@@ -41,11 +62,23 @@ fn count_calls_or_fail<K: ServiceKind>(mut targets: Targets<K, (&mut HookCalls, 
 pub fn register<K: ServiceKind>(
     engine: &mut Engine,
     per_phase: usize,
+    async_hooks: bool,
 ) -> Result<(), HookRegistrationError> {
     for (hook_type, prefix) in PHASES {
         for index in 0..per_phase {
             let name = format!("{prefix}_{index}");
-            if hook_type == HookType::OnInit && index == 0 {
+            if async_hooks {
+                // Only the first ON_INIT hook fails the marked services, as in the sync fleet.
+                if hook_type == HookType::OnInit && index == 0 {
+                    engine.add_named_hook::<K, _>(hook_type, name, count_calls_async::<K, true>)?;
+                } else {
+                    engine.add_named_hook::<K, _>(
+                        hook_type,
+                        name,
+                        count_calls_async::<K, false>,
+                    )?;
+                }
+            } else if hook_type == HookType::OnInit && index == 0 {
                 engine.add_named_hook::<K, _>(hook_type, name, count_calls_or_fail::<K>)?;
             } else {
                 engine.add_named_hook::<K, _>(hook_type, name, count_calls::<K>)?;

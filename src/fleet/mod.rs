@@ -57,9 +57,9 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
     let plan = FailPlan::new(args.workers, args.failing_workers());
 
     let mut engine = Engine::new();
-    hooks::register::<FleetWorker>(&mut engine, args.hooks)?;
+    hooks::register::<FleetWorker>(&mut engine, args.hooks, args.async_hooks)?;
     if args.children > 0 {
-        hooks::register::<FleetChild>(&mut engine, args.hooks)?;
+        hooks::register::<FleetChild>(&mut engine, args.hooks, args.async_hooks)?;
     }
     let hook_systems = [HookType::OnInit, HookType::OnStart, HookType::OnStop]
         .into_iter()
@@ -94,6 +94,7 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
         version: env!("CARGO_PKG_VERSION"),
         workers: args.workers,
         children: args.children,
+        async_hooks: args.async_hooks,
         services,
         hooks: args.hooks,
         hook_systems,

@@ -24,6 +24,8 @@ pub struct FleetSummary {
     pub services: usize,
     /// Hooks per phase and per kind (`--hooks`).
     pub hooks: usize,
+    /// Whether the per-phase hooks were async (`--async-hooks`).
+    pub async_hooks: bool,
     /// Hook systems registered in all, over every phase and kind.
     pub hook_systems: usize,
     /// `--fail-rate`.
