@@ -112,6 +112,7 @@ mod tests {
             hooks,
             fail_rate,
             children,
+            async_hooks: false,
             json: None,
         }
     }
