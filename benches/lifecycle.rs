@@ -25,6 +25,7 @@ use baseline::Service;
 use bevy_ecs::prelude::*;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use lifecycle_ecs::prelude::*;
+use lifecycle_ecs::service_kind;
 
 /// The size of the large fleets.
 const FLEET: usize = 1_000_000;
@@ -40,44 +41,24 @@ const STRIDE: usize = 618_033;
 #[derive(Component, Default)]
 struct Counter(u64);
 
-/// The kind of the large fleets.
-#[derive(Component, Default, Clone)]
-#[require(Lifecycle, Counter)]
-struct BenchWorker;
-
-impl ServiceKind for BenchWorker {
-    const NAME: &'static str = "BenchWorker";
-    type Bases = (Lifecycle,);
+service_kind! {
+    /// The kind of the large fleets.
+    struct BenchWorker: Lifecycle; requires [Counter]
 }
 
-/// The kind whose ON_INIT hook fails for every service.
-#[derive(Component, Default, Clone)]
-#[require(Lifecycle, Counter)]
-struct BenchFailer;
-
-impl ServiceKind for BenchFailer {
-    const NAME: &'static str = "BenchFailer";
-    type Bases = (Lifecycle,);
+service_kind! {
+    /// The kind whose ON_INIT hook fails for every service.
+    struct BenchFailer: Lifecycle; requires [Counter]
 }
 
-/// The parent of `children/10k` (no hooks of its own).
-#[derive(Component, Default, Clone)]
-#[require(Lifecycle)]
-struct BenchParent;
-
-impl ServiceKind for BenchParent {
-    const NAME: &'static str = "BenchParent";
-    type Bases = (Lifecycle,);
+service_kind! {
+    /// The parent of `children/10k` (no hooks of its own).
+    struct BenchParent: Lifecycle
 }
 
-/// The children of `children/10k`.
-#[derive(Component, Default, Clone)]
-#[require(Lifecycle, Counter)]
-struct BenchChild;
-
-impl ServiceKind for BenchChild {
-    const NAME: &'static str = "BenchChild";
-    type Bases = (Lifecycle,);
+service_kind! {
+    /// The children of `children/10k`.
+    struct BenchChild: Lifecycle; requires [Counter]
 }
 
 /// The trivial hook, for workers.

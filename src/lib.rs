@@ -55,6 +55,7 @@ mod report;
 mod runtime;
 mod scheduler;
 mod selection;
+mod service_kind_macro;
 
 pub use attached_hooks::HookOutput;
 pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};

@@ -1,27 +1,16 @@
 //! The service kinds of the fleet and the components their hooks work on.
 
-use lifecycle_ecs::Lifecycle;
-use lifecycle_ecs::ServiceKind;
 use lifecycle_ecs::bevy_ecs::component::Component;
+use lifecycle_ecs::{Lifecycle, service_kind};
 
-/// A fleet worker: the services `--workers` counts.
-#[derive(Component, Default, Clone)]
-#[require(Lifecycle)]
-pub struct FleetWorker;
-
-impl ServiceKind for FleetWorker {
-    const NAME: &'static str = "FleetWorker";
-    type Bases = (Lifecycle,);
+service_kind! {
+    /// A fleet worker: the services `--workers` counts.
+    pub struct FleetWorker: Lifecycle
 }
 
-/// A child service of a fleet worker (`--children` per worker).
-#[derive(Component, Default, Clone)]
-#[require(Lifecycle)]
-pub struct FleetChild;
-
-impl ServiceKind for FleetChild {
-    const NAME: &'static str = "FleetChild";
-    type Bases = (Lifecycle,);
+service_kind! {
+    /// A child service of a fleet worker (`--children` per worker).
+    pub struct FleetChild: Lifecycle
 }
 
 /// How many times the fleet's hooks ran for one service: the work the hooks do, so that it cannot

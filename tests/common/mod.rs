@@ -7,6 +7,7 @@
 
 use bevy_ecs::prelude::*;
 use lifecycle_ecs::prelude::*;
+use lifecycle_ecs::service_kind;
 
 /// The order in which hooks ran, as `"<hook>@<entity index>"` lines.
 #[derive(Resource, Default, Debug)]
@@ -18,32 +19,19 @@ impl Log {
     }
 }
 
-/// AIPerf's `class Base(AIPerfLifecycleMixin)`.
-#[derive(Component, Default, Clone)]
-#[require(Lifecycle)]
-pub struct Base;
-impl ServiceKind for Base {
-    const NAME: &'static str = "Base";
-    type Bases = (Lifecycle,);
+service_kind! {
+    /// AIPerf's `class Base(AIPerfLifecycleMixin)`.
+    pub struct Base: Lifecycle
 }
 
-/// AIPerf's `class Derived(Base)`.
-#[derive(Component, Default, Clone)]
-#[require(Base)]
-pub struct Derived;
-impl ServiceKind for Derived {
-    const NAME: &'static str = "Derived";
-    type Bases = (Base,);
+service_kind! {
+    /// AIPerf's `class Derived(Base)`.
+    pub struct Derived: Base
 }
 
-/// A kind that provides ON_MESSAGE (AIPerf's `MessageBusClientMixin`).
-#[derive(Component, Default, Clone)]
-#[require(Lifecycle)]
-pub struct Messaging;
-impl ServiceKind for Messaging {
-    const NAME: &'static str = "Messaging";
-    type Bases = (Lifecycle,);
-    const PROVIDES: &'static [HookType] = &[HookType::OnMessage];
+service_kind! {
+    /// A kind that provides ON_MESSAGE (AIPerf's `MessageBusClientMixin`).
+    pub struct Messaging: Lifecycle; provides [HookType::OnMessage]
 }
 
 /// A hook that logs `"<name>@<entity>"` for each target of kind `K`.
