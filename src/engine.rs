@@ -137,6 +137,8 @@ pub struct Engine {
     services: QueryState<(), With<Lifecycle>>,
     pub(crate) max_depth: u8,
     pub(crate) bridge: AsyncBridge,
+    pub(crate) watchers:
+        bevy_ecs::entity::EntityHashMap<tokio::sync::watch::Sender<crate::state_watch::Snapshot>>,
 }
 
 /// Builds an [`Engine`]: its runtime and its limits for async work.
@@ -239,6 +241,7 @@ impl Engine {
             services,
             max_depth: 0,
             bridge,
+            watchers: Default::default(),
         }
     }
 

@@ -56,6 +56,7 @@ mod runtime;
 mod scheduler;
 mod selection;
 mod service_kind_macro;
+mod state_watch;
 
 pub use attached_hooks::HookOutput;
 pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};
@@ -64,6 +65,7 @@ pub use kind_registry::{KindError, KindInfo};
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
 pub use runtime::{DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, EngineRuntime};
 pub use selection::Selection;
+pub use state_watch::{StateWatch, WaitError};
 
 pub use bevy_ecs;
 pub use lifecycle_ecs_components as components;

@@ -257,6 +257,7 @@ impl Engine {
                 operation.verb()
             );
         }
+        self.publish_watched();
         report.elapsed = started.elapsed();
         report
     }

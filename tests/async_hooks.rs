@@ -253,3 +253,59 @@ fn the_blocking_api_drives_async_hooks_on_the_engines_own_runtime() {
     assert_eq!(report.moved, 1);
     assert_eq!(log.take(), vec![tag("io", service), tag("after", service)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_waiter_sees_the_state_its_service_reaches() {
+    let (mut engine, _log) = engine_on_current_runtime();
+    add_async_io(&mut engine);
+    let service = engine.spawn(Base);
+    let mut watch = engine.watch(service).unwrap();
+    let waiter = tokio::spawn(async move { watch.wait_until(LifecycleState::Running).await });
+    engine.initialize_async(service).await;
+    assert!(!waiter.is_finished());
+    engine.start_async(service).await;
+    assert_eq!(waiter.await.unwrap(), Ok(()));
+    // A completed phase stays reached, like AIPerf's events.
+    let mut late = engine.watch(service).unwrap();
+    assert_eq!(late.wait_until(LifecycleState::Initialized).await, Ok(()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiter_gets_an_error_when_its_service_fails_or_stops_instead() {
+    let (mut engine, _log) = engine_on_current_runtime();
+    let failing = engine.spawn(Base);
+    let stopped = engine.spawn(Base);
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "io",
+            async_step("io", Duration::from_millis(5), vec![failing]),
+        )
+        .unwrap();
+    let mut failing_watch = engine.watch(failing).unwrap();
+    let mut stopped_watch = engine.watch(stopped).unwrap();
+    let failed =
+        tokio::spawn(async move { failing_watch.wait_until(LifecycleState::Running).await });
+    let never =
+        tokio::spawn(async move { stopped_watch.wait_until(LifecycleState::Running).await });
+    engine.initialize_async(failing).await;
+    engine.stop_async(stopped).await;
+    assert!(matches!(
+        failed.await.unwrap(),
+        Err(lifecycle_ecs::WaitError::Failed { .. })
+    ));
+    assert!(matches!(
+        never.await.unwrap(),
+        Err(lifecycle_ecs::WaitError::Unreachable { .. })
+    ));
+}
+
+fn add_async_io(engine: &mut Engine) {
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnStart,
+            "io",
+            async_step("io", Duration::from_millis(5), vec![]),
+        )
+        .unwrap();
+}
