@@ -137,6 +137,7 @@ pub struct Engine {
     services: QueryState<(), With<Lifecycle>>,
     pub(crate) max_depth: u8,
     pub(crate) bridge: AsyncBridge,
+    pub(crate) background: crate::background::BackgroundTasks,
     pub(crate) watchers:
         bevy_ecs::entity::EntityHashMap<tokio::sync::watch::Sender<crate::state_watch::Snapshot>>,
 }
@@ -242,6 +243,7 @@ impl Engine {
             max_depth: 0,
             bridge,
             watchers: Default::default(),
+            background: Default::default(),
         }
     }
 
@@ -278,6 +280,14 @@ impl Engine {
         &mut self,
     ) -> Result<lifecycle_ecs_components::HookTypeSet, KindError> {
         Ok(self.kind_info::<K>()?.provided.clone())
+    }
+
+    /// Checks that kind `K` provides `hook_type`.
+    pub(crate) fn check_provides<K: ServiceKind>(
+        &mut self,
+        hook_type: HookType,
+    ) -> Result<(), HookRegistrationError> {
+        self.validated_kind::<K>(hook_type).map(|_| ())
     }
 
     fn validated_kind<K: ServiceKind>(

@@ -86,6 +86,13 @@ impl HookRegistry {
             .is_some_and(|chain| !chain.is_empty())
     }
 
+    /// A new hook slot id (unique per engine; background tasks take theirs here too).
+    pub fn allocate_slot(&mut self) -> u32 {
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        slot
+    }
+
     /// Runs the schedule of `hook_type`, if any hook of that type is registered.
     pub fn run(&mut self, hook_type: HookType, world: &mut World) {
         if let Some(schedule) = self.schedules.get_mut(&hook_type) {

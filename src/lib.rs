@@ -47,6 +47,7 @@
 //! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
 
 mod attached_hooks;
+mod background;
 mod engine;
 mod hook_registry;
 mod hook_runner;
@@ -59,6 +60,7 @@ mod service_kind_macro;
 mod state_watch;
 
 pub use attached_hooks::HookOutput;
+pub use background::TickReport;
 pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};
 pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};

@@ -34,7 +34,7 @@ use crate::selection::Selection;
 const SPARSE_RATIO: usize = 16;
 
 /// The services of one tree level that are in one transient state together.
-struct Batch {
+pub(crate) struct Batch {
     depth: u8,
     state: LifecycleState,
     members: Members,
@@ -372,6 +372,10 @@ impl Engine {
         let hook_type = operation.hook_type();
         match operation {
             Operation::Initialize | Operation::Start => {
+                if operation == Operation::Start {
+                    // The root kind's built-in start hook: background tasks, before children.
+                    self.schedule_background_tasks(&batch);
+                }
                 self.children_step(operation, &batch, all, run).await;
                 self.run_kind_hooks(hook_type, &batch).await;
                 self.run_attached_hooks(hook_type, &batch);
@@ -380,6 +384,8 @@ impl Engine {
                 self.run_attached_hooks(hook_type, &batch);
                 self.run_kind_hooks(hook_type, &batch).await;
                 self.children_step(operation, &batch, all, run).await;
+                // The root kind's built-in stop hook: background tasks end after the children.
+                self.end_background_tasks(&batch);
             }
         }
         self.settle(operation, batch, phase_start, run).await
@@ -481,6 +487,17 @@ impl Engine {
         }
     }
 
+    /// The services of a batch, as a list (only needed off the hot path).
+    pub(crate) fn batch_entities(&mut self, batch: &Batch) -> Vec<Entity> {
+        match &batch.members {
+            Members::Sparse { list, .. } => list.clone(),
+            Members::Dense(_) => {
+                self.transitions
+                    .collect_dense(&mut self.world, batch.depth, batch.state)
+            }
+        }
+    }
+
     fn in_batch(&self, entity: Entity, state: LifecycleState, depth: u8) -> bool {
         self.world.get::<LifecycleState>(entity) == Some(&state)
             && self
@@ -539,17 +556,26 @@ impl Engine {
     pub(crate) async fn run_hook_schedule(&mut self, hook_type: HookType) {
         loop {
             self.hooks.run(hook_type, &mut self.world);
-            if !self.world.resource_mut::<HookProgress>().take_blocked() {
+            if !self.await_handed_over_futures().await {
                 break;
-            }
-            let queued = self.world.resource_mut::<HookFutures>().take();
-            let failures = self.bridge.run_all(queued).await;
-            let mut records = self.world.resource_mut::<HookFailures>();
-            for failure in failures {
-                records.push(failure);
             }
         }
         self.world.resource_mut::<HookProgress>().reset();
+    }
+
+    /// If the schedule that just ran paused for futures, runs them and records their failures;
+    /// returns whether it had paused (so it must run again).
+    pub(crate) async fn await_handed_over_futures(&mut self) -> bool {
+        if !self.world.resource_mut::<HookProgress>().take_blocked() {
+            return false;
+        }
+        let queued = self.world.resource_mut::<HookFutures>().take();
+        let failures = self.bridge.run_all(queued).await;
+        let mut records = self.world.resource_mut::<HookFailures>();
+        for failure in failures {
+            records.push(failure);
+        }
+        true
     }
 
     fn run_attached_hooks(&mut self, hook_type: HookType, batch: &Batch) {

@@ -22,6 +22,7 @@
 //! assert!(!world.get::<LifecycleFlags>(service).unwrap().stop_requested());
 //! ```
 
+mod background_task;
 mod exit_error;
 mod hook_error;
 mod hook_failure;
@@ -36,6 +37,7 @@ mod service_id;
 mod service_kind;
 mod unsupported_hook_error;
 
+pub use background_task::{BackgroundTaskParams, Pacing, TaskInterval};
 pub use exit_error::{ErrorDetails, ExitErrorInfo, ExitErrors, HOOK_ERRORS_TYPE};
 pub use hook_error::HookError;
 pub use hook_failure::{HookFailure, HookFailures};
