@@ -56,8 +56,12 @@ impl EngineRuntime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
         let mut context = Context::from_waker(std::task::Waker::noop());
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
+        {
+            // Inside the runtime's context, so the first poll may create timers.
+            let _entered = self.handle().enter();
+            if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+                return output;
+            }
         }
         match self {
             Self::Owned(runtime) => runtime.block_on(future),
