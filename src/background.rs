@@ -328,7 +328,8 @@ impl Engine {
     }
 
     /// Drives background tasks for `duration` (on the engine's clock): runs what is due, sleeps
-    /// until the next timer, until `duration` has passed. Returns the runs and failures.
+    /// until the next timer, until `duration` has passed (runs due exactly at the end are left for
+    /// the next call). Returns the runs and failures.
     pub fn run_for(&mut self, duration: Duration) -> TickReport {
         let runtime = self.bridge.runtime().clone();
         runtime.block_on(self.run_for_async(duration))
@@ -343,7 +344,7 @@ impl Engine {
             total.runs += tick.runs;
             total.failed += tick.failed;
             match self.next_background_due() {
-                Some(due) if due <= end => tokio::time::sleep_until(due).await,
+                Some(due) if due < end => tokio::time::sleep_until(due).await,
                 _ => {
                     tokio::time::sleep_until(end).await;
                     return total;

@@ -149,3 +149,34 @@ fn async_hooks_count_like_sync_ones() {
     assert_eq!(count(&json, "/final_states/failed"), 50);
     assert_eq!(count(&json, "/final_states/stopped"), 950);
 }
+
+#[test]
+fn background_heartbeats_run_while_running_and_leak_nothing() {
+    let (output, json) = fleet_json(
+        "background",
+        &[
+            "--workers",
+            "200",
+            "--background-interval",
+            "20",
+            "--duration",
+            "0.2",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(count(&json, "/background/leaked_tasks"), 0);
+    let runs = count(&json, "/background/runs");
+    // 200 workers × (0.2 s / 20 ms) = 2 000 ideal runs (the immediate first run adds one per worker).
+    assert!((1_800..=2_400).contains(&runs), "{runs} runs");
+    assert!(
+        json.pointer("/background/runs_per_s")
+            .and_then(Value::as_f64)
+            .unwrap()
+            > 0.0
+    );
+    assert!(
+        json.pointer("/phases/stop/drain_s")
+            .and_then(Value::as_f64)
+            .is_some()
+    );
+}

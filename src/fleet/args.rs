@@ -29,12 +29,33 @@ pub struct FleetArgs {
     #[arg(long)]
     pub async_hooks: bool,
 
+    /// Give every worker a heartbeat background task running every `MS` milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub background_interval: Option<u64>,
+
+    /// How long the fleet stays RUNNING before stop, in seconds (default 1 with background tasks,
+    /// else 0).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 }
 
 impl FleetArgs {
+    /// How long the fleet stays RUNNING: `--duration`, else 1 s with background tasks, else 0.
+    pub fn running_time(&self) -> std::time::Duration {
+        let seconds = self
+            .duration
+            .unwrap_or(if self.background_interval.is_some() {
+                1.0
+            } else {
+                0.0
+            });
+        std::time::Duration::from_secs_f64(seconds.max(0.0))
+    }
+
     /// The total number of services: every worker and its children.
     ///
     /// `None` if it overflows `usize` (rejected by [`validate`](Self::validate)).
@@ -113,6 +134,8 @@ mod tests {
             fail_rate,
             children,
             async_hooks: false,
+            background_interval: None,
+            duration: None,
             json: None,
         }
     }

@@ -87,3 +87,33 @@ pub fn register<K: ServiceKind>(
     }
     Ok(())
 }
+
+/// How many heartbeat runs the workers' background task made.
+#[derive(lifecycle_ecs::bevy_ecs::resource::Resource, Default)]
+pub struct HeartbeatRuns(pub u64);
+
+/// The workers' heartbeat (`--background-interval`): one run per due worker.
+fn heartbeat(
+    mut targets: Targets<super::kinds::FleetWorker>,
+    mut runs: lifecycle_ecs::bevy_ecs::system::ResMut<HeartbeatRuns>,
+) {
+    targets.for_each(|_, ()| runs.0 += 1);
+}
+
+/// Registers the workers' heartbeat background task, every `interval_ms`.
+///
+/// # Errors
+/// If the task's schedule does not build.
+pub fn register_heartbeat(
+    engine: &mut Engine,
+    interval_ms: u64,
+) -> Result<(), HookRegistrationError> {
+    engine.world_mut().init_resource::<HeartbeatRuns>();
+    engine.add_background_task::<super::kinds::FleetWorker, _>(
+        lifecycle_ecs::HookConfig::named("heartbeat"),
+        lifecycle_ecs::BackgroundTaskParams::every(std::time::Duration::from_millis(
+            interval_ms.max(1),
+        )),
+        heartbeat,
+    )
+}

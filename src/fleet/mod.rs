@@ -23,7 +23,8 @@ use fail_plan::FailPlan;
 use kinds::{FailInit, FleetChild, FleetWorker, HookCalls};
 use memory::MemorySample;
 use summary::{
-    FleetSummary, MAX_GROUPS, MemoryFigures, PhaseStats, Phases, SpawnStats, StateCounts,
+    BackgroundStats, FleetSummary, MAX_GROUPS, MemoryFigures, PhaseStats, Phases, SpawnStats,
+    StateCounts, StopStats,
 };
 
 /// Exit code of a run where some service did not stop cleanly.
@@ -61,6 +62,9 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
     if args.children > 0 {
         hooks::register::<FleetChild>(&mut engine, args.hooks, args.async_hooks)?;
     }
+    if let Some(interval) = args.background_interval {
+        hooks::register_heartbeat(&mut engine, interval)?;
+    }
     let hook_systems = [HookType::OnInit, HookType::OnStart, HookType::OnStop]
         .into_iter()
         .map(|hook_type| engine.hook_count(hook_type))
@@ -76,9 +80,33 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
     let (report, elapsed) = timed(|| engine.start(Selection::All));
     let start = PhaseStats::of_operation(elapsed, services, &report);
     drop(report);
+    let running = args.running_time();
+    let (_ticks, ran) = timed(|| engine.run_for(running));
+    let heartbeat_runs = engine
+        .world()
+        .get_resource::<hooks::HeartbeatRuns>()
+        .map_or(0, |runs| runs.0);
     let (report, elapsed) = timed(|| engine.stop(Selection::All));
-    let stop = PhaseStats::of_operation(elapsed, services, &report);
+    let stop = StopStats {
+        stats: PhaseStats::of_operation(elapsed, services, &report),
+        drain_s: elapsed.as_secs_f64(),
+    };
     drop(report);
+    let leaked_tasks = engine.background_timers();
+    let background = BackgroundStats {
+        interval_ms: args.background_interval,
+        duration_s: ran.as_secs_f64(),
+        runs: heartbeat_runs,
+        runs_per_s: if ran.is_zero() {
+            0.0
+        } else {
+            heartbeat_runs as f64 / ran.as_secs_f64()
+        },
+        ideal_runs_per_s: args.background_interval.map_or(0.0, |interval| {
+            args.workers as f64 * 1000.0 / interval.max(1) as f64
+        }),
+        leaked_tasks,
+    };
     let after = memory_sample("after stopping");
 
     let final_states = StateCounts(engine.state_counts());
@@ -109,6 +137,7 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
             start,
             stop,
         },
+        background,
         final_states,
         failures: final_states.get(LifecycleState::Failed),
         hook_failures,
@@ -119,7 +148,7 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
         rss_after_stop_bytes: memory.after,
         peak_rss_bytes: memory.peak,
         bytes_per_service: memory.per_service,
-        clean: stopped == services && hook_failures == 0,
+        clean: stopped == services && hook_failures == 0 && leaked_tasks == 0,
     })
 }
 

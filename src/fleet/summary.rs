@@ -34,6 +34,8 @@ pub struct FleetSummary {
     pub failing_workers: usize,
     /// Time and outcome of each phase.
     pub phases: Phases,
+    /// The background task and its achieved rate.
+    pub background: BackgroundStats,
     /// How many services ended in each state, by lowercase state name.
     pub final_states: StateCounts,
     /// How many services ended FAILED.
@@ -72,7 +74,35 @@ pub struct Phases {
     /// `start(Selection::All)`.
     pub start: PhaseStats,
     /// `stop(Selection::All)`.
-    pub stop: PhaseStats,
+    pub stop: StopStats,
+}
+
+/// The stop phase: its stats, and how long draining every task took.
+#[derive(Clone, Debug, Serialize)]
+pub struct StopStats {
+    /// The whole stop phase.
+    #[serde(flatten)]
+    pub stats: PhaseStats,
+    /// Seconds from the stop request until every background and async task had ended (they end
+    /// inside the stop operation, so this is its wall time).
+    pub drain_s: f64,
+}
+
+/// The workers' heartbeat background task (`--background-interval`).
+#[derive(Clone, Debug, Serialize)]
+pub struct BackgroundStats {
+    /// The heartbeat interval in milliseconds (`None`: no background task).
+    pub interval_ms: Option<u64>,
+    /// How long the fleet stayed RUNNING, in seconds (measured).
+    pub duration_s: f64,
+    /// Heartbeat runs while RUNNING.
+    pub runs: u64,
+    /// `runs / duration_s`.
+    pub runs_per_s: f64,
+    /// The ideal rate: `workers × 1000 / interval_ms`.
+    pub ideal_runs_per_s: f64,
+    /// Timers still scheduled after stop returned (must be 0).
+    pub leaked_tasks: usize,
 }
 
 /// The time one phase took and what it did.

@@ -34,7 +34,7 @@ pub fn print(summary: &FleetSummary, out: &mut impl Write) -> io::Result<()> {
     phase_row(out, "spawn", &phases.spawn.stats)?;
     phase_row(out, "initialize", &phases.initialize)?;
     phase_row(out, "start", &phases.start)?;
-    phase_row(out, "stop", &phases.stop)?;
+    phase_row(out, "stop", &phases.stop.stats)?;
     if summary.children > 0 {
         writeln!(
             out,
@@ -63,6 +63,23 @@ pub fn print(summary: &FleetSummary, out: &mut impl Write) -> io::Result<()> {
         thousands(summary.hook_failures as u64),
         plural(summary.hook_failures, "failure", "failures"),
     )?;
+    if let Some(interval) = summary.background.interval_ms {
+        let background = &summary.background;
+        let achieved = if background.ideal_runs_per_s > 0.0 {
+            100.0 * background.runs_per_s / background.ideal_runs_per_s
+        } else {
+            0.0
+        };
+        writeln!(
+            out,
+            "background    heartbeat every {interval} ms: {} runs in {:.2} s = {:.0} runs/s ({achieved:.1} % of ideal); {} leaked; stop drained in {}",
+            thousands(background.runs),
+            background.duration_s,
+            background.runs_per_s,
+            background.leaked_tasks,
+            duration(summary.phases.stop.drain_s),
+        )?;
+    }
     match (
         summary.peak_rss_bytes,
         summary.rss_before_spawn_bytes,
