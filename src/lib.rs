@@ -57,6 +57,7 @@ mod runtime;
 mod scheduler;
 mod selection;
 mod service_kind_macro;
+mod shutdown;
 mod state_watch;
 
 pub use attached_hooks::HookOutput;
@@ -67,6 +68,7 @@ pub use kind_registry::{KindError, KindInfo};
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
 pub use runtime::{DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, EngineRuntime};
 pub use selection::Selection;
+pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, RunEnd, ShutdownReport, termination_signal};
 pub use state_watch::{StateWatch, WaitError};
 
 pub use bevy_ecs;

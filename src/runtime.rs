@@ -31,13 +31,13 @@ pub enum EngineRuntime {
 }
 
 impl EngineRuntime {
-    /// A new current-thread runtime with timers.
+    /// A new current-thread runtime with timers and signal handling.
     ///
     /// # Panics
     /// Panics if the OS refuses to create the runtime (no threads or timers available).
     pub fn owned() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+            .enable_all()
             .build()
             .expect("a current-thread tokio runtime builds");
         Self::Owned(Arc::new(runtime))

@@ -180,3 +180,38 @@ fn background_heartbeats_run_while_running_and_leak_nothing() {
             .is_some()
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_signal_stops_the_fleet_gracefully_and_exits_130() {
+    let child = Command::new(env!("CARGO_BIN_EXE_lifecycle-ecs"))
+        .args([
+            "fleet",
+            "--workers",
+            "1000",
+            "--background-interval",
+            "50",
+            "--duration",
+            "60",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let started = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let output = child.wait_with_output().expect("the fleet exits");
+    assert_eq!(output.status.code(), Some(130));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "it did not wait out --duration"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("every service stopped cleanly"), "{stdout}");
+    assert!(stdout.contains("0 leaked"), "{stdout}");
+}

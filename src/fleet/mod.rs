@@ -14,7 +14,10 @@ mod table;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use lifecycle_ecs::{Engine, HookType, LifecycleState, Selection};
+use lifecycle_ecs::{
+    DEFAULT_SHUTDOWN_BUDGET, Engine, HookType, LifecycleState, Operation, OperationReport, RunEnd,
+    Selection, termination_signal,
+};
 
 pub use args::FleetArgs;
 use error::FleetError;
@@ -30,6 +33,9 @@ use summary::{
 /// Exit code of a run where some service did not stop cleanly.
 const EXIT_FAILED: u8 = 1;
 
+/// Exit code of a run ended by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+const EXIT_SIGNALLED: u8 = 130;
+
 /// Runs the fleet benchmark, prints its table (and writes `--json`), and returns the exit code:
 /// 0 when every service stopped cleanly, 1 otherwise or if the run could not be carried out.
 pub fn run(args: &FleetArgs) -> ExitCode {
@@ -38,11 +44,12 @@ pub fn run(args: &FleetArgs) -> ExitCode {
         if let Some(path) = &args.json {
             summary.write_json(path)?;
         }
-        Ok(summary.clean)
+        Ok((summary.clean, summary.signalled))
     });
     match outcome {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(EXIT_FAILED),
+        Ok((_, true)) => ExitCode::from(EXIT_SIGNALLED),
+        Ok((true, false)) => ExitCode::SUCCESS,
+        Ok((false, false)) => ExitCode::from(EXIT_FAILED),
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(EXIT_FAILED)
@@ -81,12 +88,36 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
     let start = PhaseStats::of_operation(elapsed, services, &report);
     drop(report);
     let running = args.running_time();
-    let (_ticks, ran) = timed(|| engine.run_for(running));
+    let runtime = engine.runtime();
+    // While RUNNING, SIGINT/SIGTERM end the run early and stop everything gracefully.
+    let (end, ran) = timed(|| {
+        if running.is_zero() {
+            RunEnd::Completed
+        } else {
+            runtime.block_on(engine.run_until(running, termination_signal()))
+        }
+    });
+    let signalled = end == RunEnd::ShutdownRequested;
     let heartbeat_runs = engine
         .world()
         .get_resource::<hooks::HeartbeatRuns>()
         .map_or(0, |runs| runs.0);
-    let (report, elapsed) = timed(|| engine.stop(Selection::All));
+    let mut shutdown_aborted = false;
+    let mut unfinished_services = 0;
+    let (report, elapsed) = timed(|| {
+        if signalled {
+            // A second signal, or the budget running out, abandons what is left (and says so).
+            let shutdown =
+                runtime.block_on(engine.shutdown(DEFAULT_SHUTDOWN_BUDGET, termination_signal()));
+            shutdown_aborted = shutdown.aborted;
+            unfinished_services = shutdown.unfinished.len();
+            shutdown
+                .stop
+                .unwrap_or_else(|| OperationReport::new(Operation::Stop))
+        } else {
+            engine.stop(Selection::All)
+        }
+    });
     let stop = StopStats {
         stats: PhaseStats::of_operation(elapsed, services, &report),
         drain_s: elapsed.as_secs_f64(),
@@ -149,6 +180,9 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
         peak_rss_bytes: memory.peak,
         bytes_per_service: memory.per_service,
         clean: stopped == services && hook_failures == 0 && leaked_tasks == 0,
+        signalled,
+        shutdown_aborted,
+        unfinished_services,
     })
 }
 

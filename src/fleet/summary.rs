@@ -34,6 +34,12 @@ pub struct FleetSummary {
     pub failing_workers: usize,
     /// Time and outcome of each phase.
     pub phases: Phases,
+    /// Whether SIGINT/SIGTERM ended the run (exit code 130).
+    pub signalled: bool,
+    /// Whether the graceful stop after a signal was abandoned (second signal or 10 s budget).
+    pub shutdown_aborted: bool,
+    /// Services left neither stopped nor failed by an abandoned shutdown.
+    pub unfinished_services: usize,
     /// The background task and its achieved rate.
     pub background: BackgroundStats,
     /// How many services ended in each state, by lowercase state name.
