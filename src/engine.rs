@@ -18,13 +18,16 @@ use lifecycle_ecs_components::{
 };
 use lifecycle_ecs_systems::transition::Transitions;
 use lifecycle_ecs_systems::{
-    HookFutures, HookProgress, PhaseContext, Targets, capture_system_error,
+    HookFutures, HookProgress, PhaseContext, RunningHooks, Targets, capture_system_error,
 };
 
 use crate::attached_hooks::{AttachedHooks, HookOutput};
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
 use crate::kind_registry::{KindError, KindInfo, KindRegistry};
-use crate::runtime::{AsyncBridge, DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, EngineRuntime};
+use crate::runtime::{
+    AsyncBridge, DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
+};
+use crate::watchdog::WatchdogThread;
 
 /// How a hook is registered: its name and the timeout of its async work.
 ///
@@ -138,6 +141,7 @@ pub struct Engine {
     pub(crate) max_depth: u8,
     pub(crate) bridge: AsyncBridge,
     pub(crate) background: crate::background::BackgroundTasks,
+    _watchdog: WatchdogThread,
     pub(crate) watchers:
         bevy_ecs::entity::EntityHashMap<tokio::sync::watch::Sender<crate::state_watch::Snapshot>>,
 }
@@ -159,6 +163,7 @@ pub struct EngineBuilder {
     runtime: Option<EngineRuntime>,
     hook_timeout: Duration,
     max_in_flight: usize,
+    soft_deadline: Duration,
 }
 
 impl Default for EngineBuilder {
@@ -167,6 +172,7 @@ impl Default for EngineBuilder {
             runtime: None,
             hook_timeout: DEFAULT_HOOK_TIMEOUT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            soft_deadline: DEFAULT_SOFT_DEADLINE,
         }
     }
 }
@@ -191,6 +197,12 @@ impl EngineBuilder {
         self
     }
 
+    /// The watchdog's soft deadline (5 s unless set): hooks running longer are reported.
+    pub fn soft_deadline(mut self, deadline: Duration) -> Self {
+        self.soft_deadline = deadline;
+        self
+    }
+
     /// Builds the engine.
     pub fn build(self) -> Engine {
         let runtime = self.runtime.unwrap_or_else(EngineRuntime::owned);
@@ -198,6 +210,7 @@ impl EngineBuilder {
             runtime,
             self.hook_timeout,
             self.max_in_flight,
+            self.soft_deadline,
         ))
     }
 }
@@ -226,6 +239,9 @@ impl Engine {
         world.init_resource::<PhaseContext>();
         world.init_resource::<HookFutures>();
         world.init_resource::<HookProgress>();
+        let running = RunningHooks::default();
+        world.insert_resource(running.clone());
+        let watchdog = WatchdogThread::start(running, bridge.soft_deadline());
         world.insert_resource(FallbackErrorHandler(capture_system_error));
         let mut kinds = KindRegistry::default();
         kinds
@@ -244,6 +260,7 @@ impl Engine {
             bridge,
             watchers: Default::default(),
             background: Default::default(),
+            _watchdog: watchdog,
         }
     }
 

@@ -59,14 +59,18 @@ mod selection;
 mod service_kind_macro;
 mod shutdown;
 mod state_watch;
+mod watchdog;
 
 pub use attached_hooks::HookOutput;
 pub use background::TickReport;
 pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};
 pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
+pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
-pub use runtime::{DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, EngineRuntime};
+pub use runtime::{
+    DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
+};
 pub use selection::Selection;
 pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, RunEnd, ShutdownReport, termination_signal};
 pub use state_watch::{StateWatch, WaitError};

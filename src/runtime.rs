@@ -10,12 +10,15 @@ use std::time::Duration;
 use bevy_ecs::entity::Entity;
 use crossbeam_channel::{Receiver, Sender};
 use lifecycle_ecs_components::{HookError, HookFailure, HookType, ServiceId};
-use lifecycle_ecs_systems::{HookFuture, QueuedHookFuture, panic_message};
+use lifecycle_ecs_systems::{HookFuture, QueuedHookFuture, RunningHooks, panic_message};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::Notify;
 
 /// The engine's default timeout for a hook's async work.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The engine's default soft deadline: hooks running longer are reported by the watchdog.
+pub const DEFAULT_SOFT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The engine's default cap on hook futures in flight at once.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 10_000;
@@ -72,6 +75,7 @@ impl EngineRuntime {
 
 /// What one hook future produced, sent back to the world.
 struct Outcome {
+    id: u64,
     entity: Entity,
     service_id: ServiceId,
     hook: Arc<str>,
@@ -87,11 +91,18 @@ pub struct AsyncBridge {
     notify: Arc<Notify>,
     default_timeout: Duration,
     max_in_flight: usize,
+    soft_deadline: Duration,
+    next_id: std::sync::atomic::AtomicU64,
 }
 
 impl AsyncBridge {
     /// A bridge on `runtime`.
-    pub fn new(runtime: EngineRuntime, default_timeout: Duration, max_in_flight: usize) -> Self {
+    pub fn new(
+        runtime: EngineRuntime,
+        default_timeout: Duration,
+        max_in_flight: usize,
+        soft_deadline: Duration,
+    ) -> Self {
         let (sender, receiver) = crossbeam_channel::unbounded();
         Self {
             runtime,
@@ -100,7 +111,14 @@ impl AsyncBridge {
             notify: Arc::new(Notify::new()),
             default_timeout,
             max_in_flight: max_in_flight.max(1),
+            soft_deadline,
+            next_id: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// The soft deadline after which running hooks are reported.
+    pub fn soft_deadline(&self) -> Duration {
+        self.soft_deadline
     }
 
     /// The runtime.
@@ -108,7 +126,11 @@ impl AsyncBridge {
         &self.runtime
     }
 
-    fn spawn(&self, queued: QueuedHookFuture) {
+    fn spawn(&self, queued: QueuedHookFuture, running: &RunningHooks) {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        running.future_started(id, queued.service_id, queued.hook.clone(), queued.hook_type);
         let sender = self.sender.clone();
         let notify = self.notify.clone();
         let limit = queued.timeout.unwrap_or(self.default_timeout);
@@ -130,6 +152,7 @@ impl AsyncBridge {
             };
             // The receiver lives as long as the engine; a send error means it is gone.
             let _ = sender.send(Outcome {
+                id,
                 entity,
                 service_id,
                 hook,
@@ -140,20 +163,27 @@ impl AsyncBridge {
         });
     }
 
-    /// Runs every future (capped in flight) and returns the failures, in completion order.
-    pub async fn run_all(&self, queued: Vec<QueuedHookFuture>) -> Vec<HookFailure> {
+    /// Runs every future (capped in flight) and returns the failures, in completion order. While
+    /// it waits, every soft deadline it logs a warning naming each service and hook still running.
+    pub async fn run_all(
+        &self,
+        queued: Vec<QueuedHookFuture>,
+        running: &RunningHooks,
+    ) -> Vec<HookFailure> {
         let total = queued.len();
         let mut waiting = queued.into_iter();
         let mut failures = Vec::new();
         for future in waiting.by_ref().take(self.max_in_flight) {
-            self.spawn(future);
+            self.spawn(future, running);
         }
         let mut done = 0;
+        let mut next_report = tokio::time::Instant::now() + self.soft_deadline;
         while done < total {
             while let Ok(outcome) = self.receiver.try_recv() {
                 done += 1;
+                running.future_finished(outcome.id);
                 if let Some(next) = waiting.next() {
-                    self.spawn(next);
+                    self.spawn(next, running);
                 }
                 if let Err(error) = outcome.result {
                     failures.push(HookFailure {
@@ -166,7 +196,13 @@ impl AsyncBridge {
                 }
             }
             if done < total {
-                self.notify.notified().await;
+                tokio::select! {
+                    () = self.notify.notified() => {}
+                    () = tokio::time::sleep_until(next_report) => {
+                        report_overdue(running, self.soft_deadline);
+                        next_report += self.soft_deadline;
+                    }
+                }
             }
         }
         failures
@@ -183,6 +219,24 @@ impl Future for CatchUnwind {
         match std::panic::catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(context))) {
             Ok(poll) => poll,
             Err(payload) => Poll::Ready(Err(HookError::Panicked(panic_message(payload.as_ref())))),
+        }
+    }
+}
+
+/// Logs one warning per hook future running longer than `deadline`.
+fn report_overdue(running: &RunningHooks, deadline: Duration) {
+    for hook in running.snapshot() {
+        if hook.elapsed >= deadline
+            && let Some(service) = hook.service_id
+        {
+            tracing::warn!(
+                service = %service,
+                hook = %hook.hook,
+                hook_type = %hook.hook_type,
+                elapsed_s = hook.elapsed.as_secs_f64(),
+                "hook still running after {:.1}s",
+                hook.elapsed.as_secs_f64()
+            );
         }
     }
 }

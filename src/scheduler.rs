@@ -24,7 +24,7 @@ use lifecycle_ecs_components::{
     Operation, ServiceId,
 };
 use lifecycle_ecs_systems::transition::Refusals;
-use lifecycle_ecs_systems::{HookFutures, HookProgress, PhaseContext, StateChange};
+use lifecycle_ecs_systems::{HookFutures, HookProgress, PhaseContext, RunningHooks, StateChange};
 
 use crate::engine::Engine;
 use crate::report::{FailedService, InitializeAndStartReport, OperationReport};
@@ -570,7 +570,8 @@ impl Engine {
             return false;
         }
         let queued = self.world.resource_mut::<HookFutures>().take();
-        let failures = self.bridge.run_all(queued).await;
+        let running = self.world.resource::<RunningHooks>().clone();
+        let failures = self.bridge.run_all(queued, &running).await;
         let mut records = self.world.resource_mut::<HookFailures>();
         for failure in failures {
             records.push(failure);

@@ -6,7 +6,7 @@ use bevy_ecs::error::{BevyError, ErrorContext};
 use bevy_ecs::system::{Res, ResMut};
 use lifecycle_ecs_components::{HookError, ServiceKind};
 
-use crate::{ActiveHook, HookFutures, HookProgress, PhaseContext, Targets};
+use crate::{ActiveHook, HookFutures, HookProgress, PhaseContext, RunningHooks, Targets};
 
 thread_local! {
     static SYSTEM_ERROR: RefCell<Option<HookError>> = const { RefCell::new(None) };
@@ -45,9 +45,12 @@ pub fn take_system_error() -> Option<HookError> {
 }
 
 /// A system that marks `hook` as running (and opens its `tracing` span).
-pub fn enter_hook(hook: ActiveHook) -> impl FnMut(ResMut<PhaseContext>) + Send + Sync + 'static {
-    move |mut context: ResMut<PhaseContext>| {
+pub fn enter_hook(
+    hook: ActiveHook,
+) -> impl FnMut(ResMut<PhaseContext>, Res<RunningHooks>) + Send + Sync + 'static {
+    move |mut context: ResMut<PhaseContext>, running: Res<RunningHooks>| {
         take_system_error();
+        running.sync_started(hook.name.clone(), hook.hook_type);
         let span = tracing::debug_span!(
             "hook",
             name = %hook.name,
@@ -64,8 +67,15 @@ pub fn enter_hook(hook: ActiveHook) -> impl FnMut(ResMut<PhaseContext>) + Send +
 /// Closes the hook's span.
 pub fn exit_hook<K: ServiceKind>(
     slot: u32,
-) -> impl FnMut(Targets<K>, ResMut<HookProgress>, Res<HookFutures>) + Send + Sync + 'static {
-    move |mut targets: Targets<K>, mut progress: ResMut<HookProgress>, futures: Res<HookFutures>| {
+) -> impl FnMut(Targets<K>, ResMut<HookProgress>, Res<HookFutures>, Res<RunningHooks>)
++ Send
++ Sync
++ 'static {
+    move |mut targets: Targets<K>,
+          mut progress: ResMut<HookProgress>,
+          futures: Res<HookFutures>,
+          running: Res<RunningHooks>| {
+        running.sync_finished();
         if let Some(error) = take_system_error() {
             targets.fail_all(error);
         }

@@ -28,6 +28,7 @@
 mod hook_guard;
 mod hook_tasks;
 mod phase_context;
+mod running_hooks;
 mod targets;
 pub mod transition;
 
@@ -36,6 +37,7 @@ pub use hook_guard::{
 };
 pub use hook_tasks::{HookFuture, HookFutures, HookProgress, HookTasks, QueuedHookFuture};
 pub use phase_context::{ActiveHook, PhaseContext, StateChange, TargetFilter};
+pub use running_hooks::{RunningHook, RunningHooks};
 pub use targets::Targets;
 
 /// The types hook authors need.
