@@ -10,7 +10,9 @@ use std::time::Duration;
 use bevy_ecs::entity::Entity;
 use crossbeam_channel::{Receiver, Sender};
 use lifecycle_ecs_components::{HookError, HookFailure, HookType, ServiceId};
-use lifecycle_ecs_systems::{HookFuture, QueuedHookFuture, RunningHooks, panic_message};
+use lifecycle_ecs_systems::{
+    FutureStart, HookFuture, QueuedHookFuture, RunningHooks, panic_message,
+};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::Notify;
 
@@ -34,13 +36,15 @@ pub enum EngineRuntime {
 }
 
 impl EngineRuntime {
-    /// A new current-thread runtime with timers and signal handling.
+    /// A new current-thread runtime with timers.
     ///
     /// # Panics
     /// Panics if the OS refuses to create the runtime (no threads or timers available).
     pub fn owned() -> Self {
+        // Timers only: an I/O driver would turn every park of the runtime into an `epoll_wait`
+        // (signals are watched on their own thread, see `termination_signal`).
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+            .enable_time()
             .build()
             .expect("a current-thread tokio runtime builds");
         Self::Owned(Arc::new(runtime))
@@ -126,11 +130,18 @@ impl AsyncBridge {
         &self.runtime
     }
 
-    fn spawn(&self, queued: QueuedHookFuture, running: &RunningHooks) {
+    /// Spawns one future; its start is appended to `started` (published to the watchdog's
+    /// registry in batches, one lock per wake-up rather than per future).
+    fn spawn(&self, queued: QueuedHookFuture, started: &mut Vec<FutureStart>) {
         let id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        running.future_started(id, queued.service_id, queued.hook.clone(), queued.hook_type);
+        started.push(FutureStart {
+            id,
+            service_id: queued.service_id,
+            hook: queued.hook.clone(),
+            hook_type: queued.hook_type,
+        });
         let sender = self.sender.clone();
         let notify = self.notify.clone();
         let limit = queued.timeout.unwrap_or(self.default_timeout);
@@ -173,17 +184,22 @@ impl AsyncBridge {
         let total = queued.len();
         let mut waiting = queued.into_iter();
         let mut failures = Vec::new();
+        let mut started = Vec::new();
+        let mut finished = Vec::new();
         for future in waiting.by_ref().take(self.max_in_flight) {
-            self.spawn(future, running);
+            self.spawn(future, &mut started);
         }
+        running.futures_changed(started.drain(..), &[]);
         let mut done = 0;
-        let mut next_report = tokio::time::Instant::now() + self.soft_deadline;
+        // One timer for the whole wait (re-armed at each soft deadline), not one per wake-up.
+        let report_timer = tokio::time::sleep(self.soft_deadline);
+        tokio::pin!(report_timer);
         while done < total {
             while let Ok(outcome) = self.receiver.try_recv() {
                 done += 1;
-                running.future_finished(outcome.id);
+                finished.push(outcome.id);
                 if let Some(next) = waiting.next() {
-                    self.spawn(next, running);
+                    self.spawn(next, &mut started);
                 }
                 if let Err(error) = outcome.result {
                     failures.push(HookFailure {
@@ -195,12 +211,15 @@ impl AsyncBridge {
                     });
                 }
             }
+            running.futures_changed(started.drain(..), &finished);
+            finished.clear();
             if done < total {
                 tokio::select! {
                     () = self.notify.notified() => {}
-                    () = tokio::time::sleep_until(next_report) => {
+                    () = &mut report_timer => {
                         report_overdue(running, self.soft_deadline);
-                        next_report += self.soft_deadline;
+                        let next = report_timer.deadline() + self.soft_deadline;
+                        report_timer.as_mut().reset(next);
                     }
                 }
             }

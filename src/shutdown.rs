@@ -89,16 +89,45 @@ impl Engine {
     }
 }
 
-/// Resolves at the next SIGINT or SIGTERM (SIGINT only off Unix). Create it inside the runtime.
+/// Resolves at the next SIGINT or SIGTERM (SIGINT only off Unix).
 ///
-/// # Panics
-/// Panics if the signal handlers cannot be installed (outside a tokio runtime with I/O enabled).
-pub async fn termination_signal() {
+/// The signals are watched on a thread of their own (with its own small runtime), so the engine's
+/// runtime needs no I/O driver; the future works on any runtime. Once called, SIGINT no longer
+/// ends the process by default: the caller decides what a signal does.
+pub fn termination_signal() -> impl Future<Output = ()> + Send + 'static {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let watcher = std::thread::Builder::new()
+        .name("lifecycle-signals".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(wait_for_signal());
+            let _ = sender.send(());
+        });
+    if let Err(error) = watcher {
+        tracing::warn!("cannot watch for signals: {error}");
+    }
+    async move {
+        // A dropped sender (no watcher) means no signal will ever come.
+        if receiver.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        let mut terminate =
+        let Ok(mut terminate) =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("a SIGTERM handler installs");
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}

@@ -20,6 +20,19 @@ pub struct RunningHook {
     pub elapsed: Duration,
 }
 
+/// A hook future that started (see [`RunningHooks::futures_changed`]).
+#[derive(Clone, Debug)]
+pub struct FutureStart {
+    /// The future's id (unique per engine).
+    pub id: u64,
+    /// Its service.
+    pub service_id: ServiceId,
+    /// Its hook.
+    pub hook: Arc<str>,
+    /// The hook's type.
+    pub hook_type: HookType,
+}
+
 struct SyncEntry {
     hook: Arc<str>,
     hook_type: HookType,
@@ -116,6 +129,30 @@ impl RunningHooks {
             hook_type: entry.hook_type,
             elapsed: entry.started.elapsed(),
         })
+    }
+
+    /// Records hook futures that started and ones that finished, under one lock.
+    pub fn futures_changed(&self, started: impl Iterator<Item = FutureStart>, finished: &[u64]) {
+        let mut started = started.peekable();
+        if started.peek().is_none() && finished.is_empty() {
+            return;
+        }
+        let now = tokio::time::Instant::now();
+        let mut registry = self.registry();
+        for start in started {
+            registry.futures.insert(
+                start.id,
+                FutureEntry {
+                    service_id: start.service_id,
+                    hook: start.hook,
+                    hook_type: start.hook_type,
+                    started: now,
+                },
+            );
+        }
+        for id in finished {
+            registry.futures.remove(id);
+        }
     }
 
     /// Hook future `id` started for `service_id`.
