@@ -119,6 +119,7 @@ impl HookRegistry {
         timeout: Option<core::time::Duration>,
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> Result<(), HookRegistrationError> {
+        let slot = HookSlot(self.allocate_slot());
         let schedule = self.schedules.entry(hook_type).or_insert_with(|| {
             let mut schedule = Schedule::new(HookSchedule(hook_type));
             schedule.set_executor(SingleThreadedExecutor::new());
@@ -128,8 +129,6 @@ impl HookRegistry {
         let index = chain.partition_point(|entry| entry.position <= kind.position);
         let previous = index.checked_sub(1).map(|i| HookSlot(chain[i].slot));
         let next = chain.get(index).map(|entry| HookSlot(entry.slot));
-        let slot = HookSlot(self.next_slot);
-        self.next_slot += 1;
         let (runs_after, runs_before) = if hook_type.runs_reversed() {
             (next, previous)
         } else {

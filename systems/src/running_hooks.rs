@@ -154,28 +154,4 @@ impl RunningHooks {
             registry.futures.remove(id);
         }
     }
-
-    /// Hook future `id` started for `service_id`.
-    pub fn future_started(
-        &self,
-        id: u64,
-        service_id: ServiceId,
-        hook: Arc<str>,
-        hook_type: HookType,
-    ) {
-        self.registry().futures.insert(
-            id,
-            FutureEntry {
-                service_id,
-                hook,
-                hook_type,
-                started: tokio::time::Instant::now(),
-            },
-        );
-    }
-
-    /// Hook future `id` finished.
-    pub fn future_finished(&self, id: u64) {
-        self.registry().futures.remove(&id);
-    }
 }
