@@ -21,12 +21,14 @@ use lifecycle_ecs_systems::{
     HookFutures, HookProgress, PhaseContext, RunningHooks, Targets, capture_system_error,
 };
 
+use crate::async_bridge::AsyncBridge;
 use crate::attached_hooks::{AttachedHooks, HookOutput};
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
 use crate::kind_registry::{KindError, KindInfo, KindRegistry};
 use crate::runtime::{
-    AsyncBridge, DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
+    DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
 };
+use crate::stop_handle::PendingStops;
 use crate::watchdog::WatchdogThread;
 
 /// How a hook is registered: its name and the timeout of its async work.
@@ -140,6 +142,10 @@ pub struct Engine {
     services: QueryState<(), With<Lifecycle>>,
     pub(crate) max_depth: u8,
     pub(crate) bridge: AsyncBridge,
+    /// Stop requests taken from the [`StopHandle`] and not carried out yet.
+    pub(crate) pending_stops: PendingStops,
+    /// Services a stop request withdrew from the running phase, with their tree depth.
+    pub(crate) withdrawn: Vec<(Entity, u8)>,
     pub(crate) background: crate::background::BackgroundTasks,
     _watchdog: WatchdogThread,
     pub(crate) watchers:
@@ -241,6 +247,7 @@ impl Engine {
         world.init_resource::<HookProgress>();
         let running = RunningHooks::default();
         world.insert_resource(running.clone());
+        world.insert_resource(bridge.stop_handle().clone());
         let watchdog = WatchdogThread::start(running, bridge.soft_deadline());
         world.insert_resource(FallbackErrorHandler(capture_system_error));
         let mut kinds = KindRegistry::default();
@@ -258,6 +265,8 @@ impl Engine {
             services,
             max_depth: 0,
             bridge,
+            pending_stops: PendingStops::default(),
+            withdrawn: Vec::new(),
             watchers: Default::default(),
             background: Default::default(),
             _watchdog: watchdog,

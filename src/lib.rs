@@ -46,9 +46,11 @@
 //!
 //! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
 
+mod async_bridge;
 mod attached_hooks;
 mod background;
 mod engine;
+mod hook_future_driver;
 mod hook_registry;
 mod hook_runner;
 mod kind_registry;
@@ -59,6 +61,7 @@ mod selection;
 mod service_kind_macro;
 mod shutdown;
 mod state_watch;
+mod stop_handle;
 mod watchdog;
 
 pub use attached_hooks::HookOutput;
@@ -74,6 +77,7 @@ pub use runtime::{
 pub use selection::Selection;
 pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, RunEnd, ShutdownReport, termination_signal};
 pub use state_watch::{StateWatch, WaitError};
+pub use stop_handle::{PendingStops, StopHandle};
 
 pub use bevy_ecs;
 pub use lifecycle_ecs_components as components;

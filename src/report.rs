@@ -21,8 +21,8 @@ pub struct FailedService {
 /// The outcome of one operation over a batch of services.
 ///
 /// Nothing fails silently: every selected service is counted in exactly one of `moved` (reached
-/// the operation's final state), `ignored`, `invalid` or `failed`, and so are the children the
-/// operation reached through the lifecycle tree.
+/// the operation's final state), `ignored`, `invalid`, `failed` or `cancelled`, and so are the
+/// children the operation reached through the lifecycle tree.
 ///
 /// # Example
 /// ```
@@ -46,6 +46,11 @@ pub struct OperationReport {
     pub invalid: Vec<InvalidStateError>,
     /// Services that ended FAILED.
     pub failed: Vec<FailedService>,
+    /// Services a stop request (through a [`StopHandle`](crate::StopHandle)) withdrew from this
+    /// operation's phase: their hook futures were cancelled, the phase's final state skipped, and
+    /// they took the stop path to STOPPED. Not failures (a withdrawn service that had failed a
+    /// hook, or fails a stop hook, is in `failed` instead).
+    pub cancelled: Vec<Entity>,
     /// Selected entities that are not services.
     pub not_services: Vec<Entity>,
     /// Wall time of the operation.
@@ -61,6 +66,7 @@ impl OperationReport {
             ignored: Vec::new(),
             invalid: Vec::new(),
             failed: Vec::new(),
+            cancelled: Vec::new(),
             not_services: Vec::new(),
             elapsed: Duration::ZERO,
         }

@@ -200,6 +200,7 @@ impl Engine {
     ) -> OperationReport {
         let started = Instant::now();
         let _span = tracing::info_span!("operation", operation = operation.verb()).entered();
+        self.collect_stop_requests();
         let mut run = Run {
             report: OperationReport::new(operation),
             pending: BTreeMap::new(),
@@ -554,11 +555,13 @@ impl Engine {
     /// hands over futures pauses the schedule after it: the futures run (capped) on the runtime,
     /// their failures are recorded, and the schedule resumes with the next hook.
     pub(crate) async fn run_hook_schedule(&mut self, hook_type: HookType) {
+        self.withdraw_requested_targets();
         loop {
             self.hooks.run(hook_type, &mut self.world);
             if !self.await_handed_over_futures().await {
                 break;
             }
+            self.withdraw_requested_targets();
         }
         self.world.resource_mut::<HookProgress>().reset();
     }
@@ -571,12 +574,68 @@ impl Engine {
         }
         let queued = self.world.resource_mut::<HookFutures>().take();
         let running = self.world.resource::<RunningHooks>().clone();
-        let failures = self.bridge.run_all(queued, &running).await;
+        // A stop phase's hooks are the clean-up: a stop request never cancels them.
+        let cancellable =
+            self.world.resource::<PhaseContext>().operation() != Some(Operation::Stop);
+        let result = self.bridge.run_all(queued, &running, cancellable).await;
         let mut records = self.world.resource_mut::<HookFailures>();
-        for failure in failures {
+        for failure in result.failures {
             records.push(failure);
         }
+        if !result.cancelled.is_empty() {
+            tracing::debug!(
+                cancelled = result.cancelled.len(),
+                "hook futures cancelled by a stop request"
+            );
+        }
+        self.pending_stops.merge(result.stops);
         true
+    }
+
+    /// Takes the stop requests that arrived through the [`StopHandle`](crate::StopHandle).
+    pub(crate) fn collect_stop_requests(&mut self) {
+        if let Some(stops) = self.bridge.stop_handle().take() {
+            self.pending_stops.merge(stops);
+        }
+    }
+
+    /// During an `initialize` or `start` phase: the phase's services whose stop was requested
+    /// leave it (to STOPPING), so no further hook of the phase runs for them; `settle` sends them
+    /// down the stop path.
+    fn withdraw_requested_targets(&mut self) {
+        if self.pending_stops.is_empty() {
+            return;
+        }
+        let context = self.world.resource::<PhaseContext>();
+        let Some(operation @ (Operation::Initialize | Operation::Start)) = context.operation()
+        else {
+            return;
+        };
+        let candidates: Vec<Entity> = if self.pending_stops.all {
+            match context.sparse_targets() {
+                Some(list) => list.to_vec(),
+                None => self
+                    .transitions
+                    .collect_in_state(&mut self.world, operation.transient_state()),
+            }
+        } else {
+            self.pending_stops.services.clone()
+        };
+        let context = self.world.resource::<PhaseContext>();
+        let leaving: Vec<(Entity, u8)> = candidates
+            .into_iter()
+            .filter_map(|entity| {
+                let state = *self.world.get::<LifecycleState>(entity)?;
+                let flags = *self.world.get::<LifecycleFlags>(entity)?;
+                (state == operation.transient_state() && context.admits(state, flags))
+                    .then_some((entity, flags.depth()))
+            })
+            .collect();
+        for &(entity, depth) in &leaving {
+            self.transitions
+                .set_state(&mut self.world, entity, LifecycleState::Stopping);
+            self.withdrawn.push((entity, depth));
+        }
     }
 
     fn run_attached_hooks(&mut self, hook_type: HookType, batch: &Batch) {
@@ -645,6 +704,11 @@ impl Engine {
         state: LifecycleState,
         depth: u8,
     ) -> Vec<(Entity, String)> {
+        self.failed_where(since, |entity| self.in_batch(entity, state, depth))
+    }
+
+    /// The services `admit` picks with failures recorded since `since` (see `failed_since`).
+    fn failed_where(&self, since: usize, admit: impl Fn(Entity) -> bool) -> Vec<(Entity, String)> {
         let failures = self.world.resource::<HookFailures>().since(since);
         let mut out: Vec<(Entity, String)> = Vec::new();
         let mut index: EntityHashMap<usize> = EntityHashMap::default();
@@ -655,7 +719,7 @@ impl Engine {
                 message.push_str(&failure.to_string());
                 continue;
             }
-            if !self.in_batch(failure.entity, state, depth) {
+            if !admit(failure.entity) {
                 continue;
             }
             index.insert(failure.entity, out.len());
@@ -798,8 +862,21 @@ impl Engine {
             return all_failed;
         }
 
-        // Initialize / start: failed services leave the transient state first, so the final move
-        // (possibly a dense scan) sees only the successful ones.
+        // Initialize / start. Services a stop request withdrew from the phase are in STOPPING
+        // already; those that also failed take the fail path with the others.
+        let withdrawn = self.take_withdrawn(depth);
+        let (failed, failed_entities) = if withdrawn.is_empty() {
+            (failed, failed_entities)
+        } else {
+            let leaving: EntityHashSet = withdrawn.iter().copied().collect();
+            let failed = self.failed_where(phase_start, |entity| {
+                leaving.contains(&entity) || self.in_batch(entity, batch.state, depth)
+            });
+            let entities = failed.iter().map(|(entity, _)| *entity).collect();
+            (failed, entities)
+        };
+        // Failed services leave the transient state first, so the final move (possibly a dense
+        // scan) sees only the successful ones.
         self.set_states(&failed_entities, LifecycleState::Stopping);
         for &entity in &failed_entities {
             self.request_stop(entity);
@@ -826,6 +903,24 @@ impl Engine {
         }
         if run.fail_path == 0 {
             run.report.moved += moved;
+        }
+        if !withdrawn.is_empty() {
+            let failed_set: EntityHashSet = failed_entities.iter().copied().collect();
+            let stopping: Vec<Entity> = withdrawn
+                .iter()
+                .copied()
+                .filter(|entity| !failed_set.contains(entity))
+                .collect();
+            let stop_failed = self
+                .stop_withdrawn(batch.state, depth, stopping.clone(), run)
+                .await;
+            let stop_failed_set: EntityHashSet = stop_failed.iter().copied().collect();
+            run.report.cancelled.extend(
+                stopping
+                    .into_iter()
+                    .filter(|entity| !stop_failed_set.contains(entity)),
+            );
+            run.failed.extend_from_slice(&stop_failed);
         }
         if failed.is_empty() && late.is_empty() {
             return Vec::new();
@@ -881,6 +976,64 @@ impl Engine {
             run.failed.extend_from_slice(&all_failed);
         }
         all_failed
+    }
+}
+
+impl Engine {
+    /// Takes the services withdrawn from the phase at `depth` by stop requests, and forgets
+    /// their requests (they are being carried out).
+    fn take_withdrawn(&mut self, depth: u8) -> Vec<Entity> {
+        if self.withdrawn.is_empty() {
+            return Vec::new();
+        }
+        let mut taken = Vec::new();
+        self.withdrawn.retain(|&(entity, at)| {
+            if at == depth {
+                taken.push(entity);
+            }
+            at != depth
+        });
+        if !taken.is_empty() && !self.pending_stops.services.is_empty() {
+            let done: EntityHashSet = taken.iter().copied().collect();
+            self.pending_stops
+                .services
+                .retain(|entity| !done.contains(entity));
+        }
+        taken
+    }
+
+    /// The stop path for services a stop request withdrew from an `initialize` or `start` phase
+    /// (no exit error: nothing failed). Returns the ones whose stop hooks failed (FAILED).
+    async fn stop_withdrawn(
+        &mut self,
+        from: LifecycleState,
+        depth: u8,
+        services: Vec<Entity>,
+        run: &mut Run,
+    ) -> Vec<Entity> {
+        if services.is_empty() {
+            return Vec::new();
+        }
+        for &entity in &services {
+            self.request_stop(entity);
+        }
+        if self.has_state_change_hooks() {
+            self.fire_state_change(Changed::List(&services), from, LifecycleState::Stopping)
+                .await;
+        }
+        let stop_start = self.failure_count();
+        let batch = Batch {
+            depth,
+            state: LifecycleState::Stopping,
+            members: Members::Sparse {
+                list: services,
+                ordered: true,
+            },
+        };
+        run.fail_path += 1;
+        let failed = Box::pin(self.run_batch(Operation::Stop, batch, false, stop_start, run)).await;
+        run.fail_path -= 1;
+        failed
     }
 }
 

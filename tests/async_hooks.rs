@@ -3,65 +3,14 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bevy_ecs::prelude::*;
 use common::*;
 use lifecycle_ecs::prelude::*;
 use lifecycle_ecs::{Engine, HookConfig};
-
-/// A log shared with futures (they cannot reach the world).
-#[derive(Resource, Clone, Default)]
-struct SharedLog(Arc<Mutex<Vec<String>>>);
-
-impl SharedLog {
-    fn push(&self, line: String) {
-        self.0.lock().unwrap().push(line);
-    }
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.lock().unwrap())
-    }
-}
-
-fn engine_on_current_runtime() -> (Engine, SharedLog) {
-    let mut engine = Engine::builder()
-        .runtime_handle(tokio::runtime::Handle::current())
-        .build();
-    let log = SharedLog::default();
-    engine.world_mut().insert_resource(log.clone());
-    (engine, log)
-}
-
-fn sync_step(name: &'static str) -> impl FnMut(Targets<Base>, Res<SharedLog>) + Send + Sync {
-    move |mut targets: Targets<Base>, log: Res<SharedLog>| {
-        targets.for_each(|entity, ()| log.push(tag(name, entity)));
-    }
-}
-
-/// Spawns, per target, a future that sleeps `delay` then logs (and fails the `failing` ones).
-fn async_step(
-    name: &'static str,
-    delay: Duration,
-    failing: Vec<Entity>,
-) -> impl FnMut(Targets<Base>, HookTasks, Res<SharedLog>) + Send + Sync {
-    move |mut targets: Targets<Base>, mut tasks: HookTasks, log: Res<SharedLog>| {
-        targets.for_each(|entity, ()| {
-            let log = log.clone();
-            let fail = failing.contains(&entity);
-            tasks.spawn(entity, async move {
-                tokio::time::sleep(delay).await;
-                log.push(tag(name, entity));
-                if fail {
-                    Err(HookError::from("socket closed"))
-                } else {
-                    Ok(())
-                }
-            });
-        });
-    }
-}
 
 #[tokio::test(start_paused = true)]
 async fn a_later_hook_starts_only_after_the_earlier_hooks_futures_finished() {

@@ -37,7 +37,7 @@ pub use hook_guard::{
 };
 pub use hook_tasks::{HookFuture, HookFutures, HookProgress, HookTasks, QueuedHookFuture};
 pub use phase_context::{ActiveHook, PhaseContext, StateChange, TargetFilter};
-pub use running_hooks::{FutureStart, RunningHook, RunningHooks};
+pub use running_hooks::{InFlightKey, InFlightView, RunningHook, RunningHooks};
 pub use targets::Targets;
 
 /// The types hook authors need.

@@ -1,7 +1,6 @@
 //! What is running right now: the watchdog's view of sync hooks and hook futures.
 
 use core::time::Duration;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bevy_ecs::resource::Resource;
@@ -20,18 +19,17 @@ pub struct RunningHook {
     pub elapsed: Duration,
 }
 
-/// A hook future that started (see [`RunningHooks::futures_changed`]).
-#[derive(Clone, Debug)]
-pub struct FutureStart {
-    /// The future's id (unique per engine).
-    pub id: u64,
-    /// Its service.
-    pub service_id: ServiceId,
-    /// Its hook.
-    pub hook: Arc<str>,
-    /// The hook's type.
-    pub hook_type: HookType,
+/// A live view of hook futures in flight, registered by whoever runs them (the engine's async
+/// bridge). [`RunningHooks::snapshot`] asks each registered view to list its futures, so starting
+/// and finishing a future costs the registry nothing.
+pub trait InFlightView: Send + Sync {
+    /// Appends every future still running, with its elapsed time measured at `now`.
+    fn list_running(&self, now: tokio::time::Instant, out: &mut Vec<RunningHook>);
 }
+
+/// The key of a registered [`InFlightView`], to remove it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InFlightKey(u64);
 
 struct SyncEntry {
     hook: Arc<str>,
@@ -40,17 +38,11 @@ struct SyncEntry {
     warned: bool,
 }
 
-struct FutureEntry {
-    service_id: ServiceId,
-    hook: Arc<str>,
-    hook_type: HookType,
-    started: tokio::time::Instant,
-}
-
 #[derive(Default)]
 struct Registry {
     sync_hook: Option<SyncEntry>,
-    futures: HashMap<u64, FutureEntry>,
+    views: Vec<(u64, Arc<dyn InFlightView>)>,
+    next_key: u64,
 }
 
 /// The hooks running right now, shared with the watchdog and with other threads (clone it; every
@@ -77,24 +69,27 @@ impl RunningHooks {
 
     /// Every hook running now: the sync hook (if any), then each hook future.
     pub fn snapshot(&self) -> Vec<RunningHook> {
-        let registry = self.registry();
-        let now = tokio::time::Instant::now();
-        let sync = registry.sync_hook.as_ref().map(|entry| RunningHook {
-            service_id: None,
-            hook: entry.hook.clone(),
-            hook_type: entry.hook_type,
-            elapsed: entry.started.elapsed(),
-        });
-        let mut futures: Vec<RunningHook> = registry
-            .futures
-            .values()
-            .map(|entry| RunningHook {
-                service_id: Some(entry.service_id),
+        let (sync, views) = {
+            let registry = self.registry();
+            let sync = registry.sync_hook.as_ref().map(|entry| RunningHook {
+                service_id: None,
                 hook: entry.hook.clone(),
                 hook_type: entry.hook_type,
-                elapsed: now.saturating_duration_since(entry.started),
-            })
-            .collect();
+                elapsed: entry.started.elapsed(),
+            });
+            let views: Vec<Arc<dyn InFlightView>> = registry
+                .views
+                .iter()
+                .map(|(_, view)| view.clone())
+                .collect();
+            (sync, views)
+        };
+        // The views are listed outside the registry's lock (each takes its own).
+        let now = tokio::time::Instant::now();
+        let mut futures = Vec::new();
+        for view in &views {
+            view.list_running(now, &mut futures);
+        }
         futures.sort_by_key(|hook| core::cmp::Reverse(hook.elapsed));
         sync.into_iter().chain(futures).collect()
     }
@@ -131,27 +126,18 @@ impl RunningHooks {
         })
     }
 
-    /// Records hook futures that started and ones that finished, under one lock.
-    pub fn futures_changed(&self, started: impl Iterator<Item = FutureStart>, finished: &[u64]) {
-        let mut started = started.peekable();
-        if started.peek().is_none() && finished.is_empty() {
-            return;
-        }
-        let now = tokio::time::Instant::now();
+    /// Registers a view of futures in flight; [`snapshot`](Self::snapshot) lists them until
+    /// [`remove_view`](Self::remove_view).
+    pub fn add_view(&self, view: Arc<dyn InFlightView>) -> InFlightKey {
         let mut registry = self.registry();
-        for start in started {
-            registry.futures.insert(
-                start.id,
-                FutureEntry {
-                    service_id: start.service_id,
-                    hook: start.hook,
-                    hook_type: start.hook_type,
-                    started: now,
-                },
-            );
-        }
-        for id in finished {
-            registry.futures.remove(id);
-        }
+        let key = registry.next_key;
+        registry.next_key += 1;
+        registry.views.push((key, view));
+        InFlightKey(key)
+    }
+
+    /// Removes a view added by [`add_view`](Self::add_view).
+    pub fn remove_view(&self, key: InFlightKey) {
+        self.registry().views.retain(|(id, _)| *id != key.0);
     }
 }

@@ -262,6 +262,19 @@ impl Transitions {
         out
     }
 
+    /// Lists the services in `state`, at any depth (off the hot path: stop requests mid-phase).
+    pub fn collect_in_state(&mut self, world: &mut World, state: LifecycleState) -> Vec<Entity> {
+        let mut out = Vec::new();
+        self.states
+            .iter_mut(world)
+            .for_each(|(entity, _, current, _)| {
+                if *current == state {
+                    out.push(entity);
+                }
+            });
+        out
+    }
+
     /// Sets one service's state, returning the old one (`None` if `entity` is not a service).
     pub fn set_state(
         &mut self,

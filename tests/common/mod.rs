@@ -107,3 +107,60 @@ pub fn add_failing_hook<K: ServiceKind>(
         .add_named_hook::<K, _>(hook_type, name, failing_hook::<K>(name, message, failing))
         .expect("the kind provides the hook type");
 }
+
+/// A log shared with futures (they cannot reach the world).
+#[derive(Resource, Clone, Default)]
+pub struct SharedLog(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl SharedLog {
+    pub fn push(&self, line: String) {
+        self.0.lock().unwrap().push(line);
+    }
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// An engine on the test's tokio runtime, with a [`SharedLog`] resource.
+pub fn engine_on_current_runtime() -> (lifecycle_ecs::Engine, SharedLog) {
+    let mut engine = lifecycle_ecs::Engine::builder()
+        .runtime_handle(tokio::runtime::Handle::current())
+        .build();
+    let log = SharedLog::default();
+    engine.world_mut().insert_resource(log.clone());
+    (engine, log)
+}
+
+/// A sync hook that logs `name` per target.
+pub fn sync_step(name: &'static str) -> impl FnMut(Targets<Base>, Res<SharedLog>) + Send + Sync {
+    move |mut targets: Targets<Base>, log: Res<SharedLog>| {
+        targets.for_each(|entity, ()| log.push(tag(name, entity)));
+    }
+}
+
+/// A hook that spawns, per target, a future that sleeps `delay`, logs `name`, and fails for the
+/// `failing` ones.
+pub fn async_step(
+    name: &'static str,
+    delay: std::time::Duration,
+    failing: Vec<Entity>,
+) -> impl FnMut(Targets<Base>, HookTasks, Res<SharedLog>) + Send + Sync {
+    move |mut targets: Targets<Base>, mut tasks: HookTasks, log: Res<SharedLog>| {
+        targets.for_each(|entity, ()| {
+            let log = log.clone();
+            let fail = failing.contains(&entity);
+            tasks.spawn(entity, async move {
+                tokio::time::sleep(delay).await;
+                log.push(tag(name, entity));
+                if fail {
+                    Err(HookError::from("socket closed"))
+                } else {
+                    Ok(())
+                }
+            });
+        });
+    }
+}

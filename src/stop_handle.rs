@@ -1,0 +1,203 @@
+//! Asking services to stop from anywhere: another thread, a tokio task, a hook, a signal handler.
+//!
+//! The engine is `&mut` while an operation runs, so code outside it cannot call
+//! [`Engine::stop`](crate::Engine::stop) then. A [`StopHandle`] queues the request instead and wakes
+//! the engine:
+//! - a service in the middle of an `initialize` or `start` phase has its hook futures **cancelled**
+//!   (dropped; recorded in [`OperationReport::cancelled`](crate::OperationReport::cancelled), not as
+//!   failures), runs no further hook of that phase, skips the phase's final state and takes the stop
+//!   path (ON_STOP hooks, children) to STOPPED;
+//! - any other request is carried out by the driver ([`Engine::run`](crate::Engine::run),
+//!   [`Engine::process_stop_requests`](crate::Engine::process_stop_requests)).
+//!
+//! A `stop` phase is never cancelled: its hooks are the clean-up.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bevy_ecs::entity::Entity;
+use bevy_ecs::resource::Resource;
+use tokio::sync::Notify;
+
+use crate::engine::Engine;
+use crate::report::OperationReport;
+use crate::selection::Selection;
+
+/// Stop requests not yet carried out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PendingStops {
+    /// Every service was asked to stop.
+    pub all: bool,
+    /// These services were asked to stop (in request order; may repeat).
+    pub services: Vec<Entity>,
+}
+
+impl PendingStops {
+    /// Whether nothing is requested.
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.services.is_empty()
+    }
+
+    /// Whether `entity` is asked to stop.
+    pub fn covers(&self, entity: Entity) -> bool {
+        self.all || self.services.contains(&entity)
+    }
+
+    /// Adds `other`'s requests.
+    pub fn merge(&mut self, other: PendingStops) {
+        self.all |= other.all;
+        self.services.extend(other.services);
+    }
+}
+
+struct StopShared {
+    pending: Mutex<PendingStops>,
+    dirty: AtomicBool,
+    wake: Arc<Notify>,
+}
+
+/// A cloneable, thread-safe handle that asks the engine to stop services (see the
+/// [module docs](self) for what happens to a service mid-phase). Also a resource, so a hook can
+/// take `Res<StopHandle>`.
+///
+/// # Example
+/// ```
+/// use lifecycle_ecs::prelude::*;
+///
+/// let mut engine = Engine::new();
+/// let service = engine.spawn(Lifecycle);
+/// engine.initialize_and_start(service);
+/// let handle = engine.stop_handle();
+/// std::thread::spawn(move || handle.stop(service)).join().unwrap();
+/// let report = engine.process_stop_requests().expect("a request was queued");
+/// assert_eq!(report.moved, 1);
+/// assert_eq!(engine.state(service), Some(LifecycleState::Stopped));
+/// ```
+#[derive(Clone, Resource)]
+pub struct StopHandle {
+    shared: Arc<StopShared>,
+}
+
+impl StopHandle {
+    /// A handle that wakes `wake` on every request.
+    pub(crate) fn new(wake: Arc<Notify>) -> Self {
+        Self {
+            shared: Arc::new(StopShared {
+                pending: Mutex::new(PendingStops::default()),
+                dirty: AtomicBool::new(false),
+                wake,
+            }),
+        }
+    }
+
+    /// Asks `service` to stop.
+    pub fn stop(&self, service: Entity) {
+        self.request(|pending| pending.services.push(service));
+    }
+
+    /// Asks these services to stop.
+    pub fn stop_many(&self, services: impl IntoIterator<Item = Entity>) {
+        self.request(|pending| pending.services.extend(services));
+    }
+
+    /// Asks every service to stop (in force until a stop of every service runs).
+    pub fn stop_all(&self) {
+        self.request(|pending| pending.all = true);
+    }
+
+    fn request(&self, add: impl FnOnce(&mut PendingStops)) {
+        add(&mut self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner));
+        self.shared.dirty.store(true, Ordering::Release);
+        self.shared.wake.notify_one();
+    }
+
+    /// Whether requests arrived since the last [`take`](Self::take).
+    pub(crate) fn has_new(&self) -> bool {
+        self.shared.dirty.load(Ordering::Acquire)
+    }
+
+    /// Takes the requests that arrived (cheap when there are none).
+    pub(crate) fn take(&self) -> Option<PendingStops> {
+        if !self.shared.dirty.swap(false, Ordering::AcqRel) {
+            return None;
+        }
+        let taken = std::mem::take(
+            &mut *self
+                .shared
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        (!taken.is_empty()).then_some(taken)
+    }
+}
+
+impl Engine {
+    /// The handle that asks this engine to stop services from anywhere (also the `StopHandle`
+    /// resource hooks can read).
+    pub fn stop_handle(&self) -> StopHandle {
+        self.bridge.stop_handle().clone()
+    }
+
+    /// Stop requests not carried out yet (taking the ones that just arrived).
+    pub fn pending_stops(&mut self) -> &PendingStops {
+        self.collect_stop_requests();
+        &self.pending_stops
+    }
+
+    /// Carries out the pending stop requests: a stop of every service if one asked for all,
+    /// else of the services asked for. `None` if nothing was requested.
+    pub fn process_stop_requests(&mut self) -> Option<OperationReport> {
+        let runtime = self.bridge.runtime().clone();
+        runtime.block_on(self.process_stop_requests_async())
+    }
+
+    /// [`process_stop_requests`](Self::process_stop_requests) for async code.
+    pub async fn process_stop_requests_async(&mut self) -> Option<OperationReport> {
+        self.collect_stop_requests();
+        if self.pending_stops.is_empty() {
+            return None;
+        }
+        let pending = std::mem::take(&mut self.pending_stops);
+        let selection = if pending.all {
+            Selection::All
+        } else {
+            Selection::Many(pending.services)
+        };
+        Some(self.stop_async(selection).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entity(index: u32) -> Entity {
+        Entity::from_raw_u32(index).expect("a valid index")
+    }
+
+    #[test]
+    fn requests_are_taken_once() {
+        let handle = StopHandle::new(Arc::new(Notify::new()));
+        assert!(handle.take().is_none());
+        handle.stop(entity(1));
+        handle.stop_many([entity(2), entity(3)]);
+        assert!(handle.has_new());
+        let taken = handle.take().expect("requests");
+        assert_eq!(taken.services, vec![entity(1), entity(2), entity(3)]);
+        assert!(!taken.all);
+        assert!(handle.take().is_none(), "taken once");
+    }
+
+    #[test]
+    fn stop_all_covers_every_service() {
+        let handle = StopHandle::new(Arc::new(Notify::new()));
+        handle.stop_all();
+        let taken = handle.take().expect("requests");
+        assert!(taken.covers(entity(42)));
+    }
+}

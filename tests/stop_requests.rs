@@ -1,0 +1,238 @@
+//! Stop requests from outside the engine (a `StopHandle`): a service in the middle of an
+//! `initialize` or `start` phase has its hook futures cancelled (not failures), skips the phase's
+//! final state and takes the stop path; a `stop` phase is never cancelled. Paused clock.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bevy_ecs::prelude::*;
+use common::*;
+use lifecycle_ecs::prelude::*;
+use lifecycle_ecs::{Engine, StopHandle};
+
+/// Asks `handle` to stop `who` (all when `None`) after `delay`.
+fn request_later(handle: StopHandle, delay: Duration, who: Option<Entity>) {
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        match who {
+            Some(service) => handle.stop(service),
+            None => handle.stop_all(),
+        }
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_mid_phase_cancels_its_futures_and_takes_the_stop_path() {
+    let (mut engine, log) = engine_on_current_runtime();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "connect",
+            async_step("connect", Duration::from_secs(10), vec![]),
+        )
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnInit, "after", sync_step("after"))
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "close", sync_step("close"))
+        .unwrap();
+    let services = engine.spawn_batch(Base, 3);
+    let leaving = services[1];
+    request_later(engine.stop_handle(), Duration::from_secs(1), Some(leaving));
+
+    let report = engine.initialize_async(Selection::All).await;
+
+    assert_eq!(report.cancelled, vec![leaving]);
+    assert_eq!(report.moved, 2, "the others finish the phase");
+    assert!(report.failed.is_empty(), "a cancellation is not a failure");
+    assert_eq!(engine.state(leaving), Some(LifecycleState::Stopped));
+    assert!(engine.exit_errors(leaving).is_empty());
+    assert!(engine.failures().is_empty());
+    let lines = log.lines();
+    assert!(
+        !lines.contains(&tag("connect", leaving)),
+        "its future was dropped"
+    );
+    assert!(
+        !lines.contains(&tag("after", leaving)),
+        "no later hook of the phase"
+    );
+    assert!(lines.contains(&tag("close", leaving)), "the stop path ran");
+    for &other in [services[0], services[2]].iter() {
+        assert_eq!(engine.state(other), Some(LifecycleState::Initialized));
+        assert!(lines.contains(&tag("after", other)));
+        assert!(!lines.contains(&tag("close", other)));
+    }
+    assert!(
+        engine.pending_stops().is_empty(),
+        "the request was carried out"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_all_mid_start_cancels_every_future_and_stops_everyone() {
+    let (mut engine, log) = engine_on_current_runtime();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnStart,
+            "warm_up",
+            async_step("warm_up", Duration::from_secs(60), vec![]),
+        )
+        .unwrap();
+    let services = engine.spawn_batch(Base, 100);
+    engine.initialize_async(Selection::All).await;
+    request_later(engine.stop_handle(), Duration::from_millis(5), None);
+    let started = tokio::time::Instant::now();
+
+    let report = engine.start_async(Selection::All).await;
+
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "did not wait for the futures"
+    );
+    assert_eq!(report.cancelled.len(), 100);
+    assert_eq!(report.moved, 0);
+    assert!(report.failed.is_empty());
+    assert!(log.lines().is_empty(), "no future finished");
+    assert!(
+        services
+            .iter()
+            .all(|&s| engine.state(s) == Some(LifecycleState::Stopped))
+    );
+    // The request for all stays in force until a stop of everything runs.
+    let stop = engine
+        .process_stop_requests_async()
+        .await
+        .expect("stop all pending");
+    assert_eq!(stop.ignored.len(), 100, "already stopped");
+    assert!(engine.pending_stops().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_phase_is_never_cancelled() {
+    let (mut engine, log) = engine_on_current_runtime();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnStop,
+            "flush",
+            async_step("flush", Duration::from_secs(2), vec![]),
+        )
+        .unwrap();
+    let service = engine.spawn(Base);
+    engine.initialize_async(service).await;
+    request_later(
+        engine.stop_handle(),
+        Duration::from_millis(1),
+        Some(service),
+    );
+
+    let report = engine.stop_async(service).await;
+
+    assert_eq!(report.moved, 1);
+    assert!(report.cancelled.is_empty());
+    assert_eq!(
+        log.lines(),
+        vec![tag("flush", service)],
+        "the clean-up finished"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_withdrawn_service_that_had_failed_ends_failed_not_cancelled() {
+    let (mut engine, _log) = engine_on_current_runtime();
+    let services = engine.spawn_batch(Base, 2);
+    let broken = services[0];
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "check",
+            move |mut targets: Targets<Base>| {
+                targets.fail(broken, "bad config");
+            },
+        )
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "connect",
+            async_step("connect", Duration::from_secs(10), vec![]),
+        )
+        .unwrap();
+    request_later(engine.stop_handle(), Duration::from_secs(1), None);
+
+    let report = engine.initialize_async(Selection::All).await;
+
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].entity, broken);
+    assert_eq!(report.cancelled, vec![services[1]]);
+    assert_eq!(engine.state(broken), Some(LifecycleState::Failed));
+    assert_eq!(
+        engine.exit_errors(broken)[0].error_details.message,
+        "Base.check: bad config"
+    );
+    assert_eq!(engine.state(services[1]), Some(LifecycleState::Stopped));
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_future_is_counted_once_when_stops_arrive_under_load() {
+    // 10 000 futures, capped at 100 in flight, while stop requests for every 7th service arrive;
+    // each future either finished (counted) or was cancelled — none lost, none twice.
+    let mut engine = Engine::builder()
+        .runtime_handle(tokio::runtime::Handle::current())
+        .max_in_flight(100)
+        .build();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let counter = finished.clone();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "io",
+            move |mut targets: Targets<Base>, mut tasks: HookTasks| {
+                targets.for_each(|entity, ()| {
+                    let counter = counter.clone();
+                    tasks.spawn(entity, async move {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        Ok::<(), HookError>(())
+                    });
+                });
+            },
+        )
+        .unwrap();
+    let services = engine.spawn_batch(Base, 10_000);
+    let handle = engine.stop_handle();
+    let leaving: Vec<Entity> = services.iter().copied().step_by(7).collect();
+    let requests = leaving.clone();
+    tokio::spawn(async move {
+        for chunk in requests.chunks(100) {
+            tokio::time::sleep(Duration::from_micros(300)).await;
+            handle.stop_many(chunk.iter().copied());
+        }
+    });
+
+    let report = engine.initialize_async(Selection::All).await;
+
+    let finished = finished.load(Ordering::Relaxed);
+    assert_eq!(report.moved + report.cancelled.len(), 10_000);
+    assert!(report.failed.is_empty());
+    // A service withdrawn after its future finished still skips the final state.
+    assert!(!report.cancelled.is_empty(), "requests arrived mid-phase");
+    assert!(report.cancelled.len() <= leaving.len());
+    assert!(
+        finished >= report.moved,
+        "every moved service's future finished"
+    );
+    let stopped = services
+        .iter()
+        .filter(|&&s| engine.state(s) == Some(LifecycleState::Stopped))
+        .count();
+    assert_eq!(stopped, report.cancelled.len());
+    // Requests for services already past the phase wait for the driver.
+    let rest = engine.process_stop_requests_async().await;
+    let rest_moved = rest.map_or(0, |report| report.moved);
+    assert_eq!(stopped + rest_moved, leaving.len());
+}
