@@ -40,7 +40,7 @@ use crate::hook_registry::{HookRegistrationError, HookSchedule};
 use crate::scheduler::Batch;
 
 /// How long a failed run-once task waits before it runs again.
-const RETRY_DELAY: Duration = Duration::from_millis(1);
+pub(crate) const RETRY_DELAY: Duration = Duration::from_millis(1);
 
 /// One registered background task and its timers.
 struct BackgroundTask {
@@ -139,10 +139,11 @@ impl Engine {
 
     /// Starts the timers of the batch's services (the root kind's built-in ON_START step).
     pub(crate) fn schedule_background_tasks(&mut self, batch: &Batch) {
-        if self.background.tasks.is_empty() {
+        if self.background.tasks.is_empty() && !self.has_async_tasks() {
             return;
         }
         let entities = self.batch_entities(batch);
+        self.start_async_tasks(&entities);
         let now = Instant::now();
         for index in 0..self.background.tasks.len() {
             for &entity in &entities {
@@ -167,14 +168,15 @@ impl Engine {
         }
     }
 
-    /// Ends the timers of the batch's services (the root kind's built-in ON_STOP step).
-    pub(crate) fn end_background_tasks(&mut self, batch: &Batch) {
-        if self
+    /// Ends the timers and async tasks of the batch's services (the root kind's built-in ON_STOP
+    /// step): async tasks are cancelled and awaited.
+    pub(crate) async fn end_background_tasks(&mut self, batch: &Batch) {
+        let timers = self
             .background
             .tasks
             .iter()
-            .all(|task| task.next_of.is_empty())
-        {
+            .any(|task| !task.next_of.is_empty());
+        if !timers && !self.has_running_async_tasks() {
             return;
         }
         let entities = self.batch_entities(batch);
@@ -185,6 +187,7 @@ impl Engine {
                 }
             }
         }
+        self.end_async_tasks(&entities).await;
     }
 
     /// How many background-task timers are scheduled (0 once every service stopped: nothing
@@ -215,6 +218,7 @@ impl Engine {
 
     /// [`tick`](Self::tick) for async code.
     pub async fn tick_async(&mut self) -> TickReport {
+        self.collect_background_failures();
         let mut report = TickReport::default();
         for index in 0..self.background.tasks.len() {
             let now = Instant::now();
@@ -305,19 +309,7 @@ impl Engine {
                     return;
                 };
                 let every = interval_of(interval, service).max(Duration::from_nanos(1));
-                Some(match task.params.pacing {
-                    Pacing::FixedDelay => now + every,
-                    Pacing::FixedRate => {
-                        let mut next = due + every;
-                        if next <= now {
-                            // Skip the ticks the run overran; never burst to catch up.
-                            let behind = (now - due).as_nanos() / every.as_nanos();
-                            let skip = u32::try_from(behind).unwrap_or(u32::MAX);
-                            next = due + every * skip.saturating_add(1);
-                        }
-                        next
-                    }
-                })
+                Some(next_due(task.params.pacing, due, every, now))
             }
         };
         if let Some(next) = next {
@@ -347,9 +339,27 @@ impl Engine {
                 Some(due) if due < end => tokio::time::sleep_until(due).await,
                 _ => {
                     tokio::time::sleep_until(end).await;
+                    self.collect_background_failures();
                     return total;
                 }
             }
+        }
+    }
+}
+
+/// The next due time after a run that was due at `due` and finished at `now`: fixed rate skips
+/// the ticks the run overran (never bursts to catch up); fixed delay waits `every` after the run.
+pub(crate) fn next_due(pacing: Pacing, due: Instant, every: Duration, now: Instant) -> Instant {
+    match pacing {
+        Pacing::FixedDelay => now + every,
+        Pacing::FixedRate => {
+            let next = due + every;
+            if next > now {
+                return next;
+            }
+            let behind = (now - due).as_nanos() / every.as_nanos();
+            let skip = u32::try_from(behind).unwrap_or(u32::MAX);
+            due + every * skip.saturating_add(1)
         }
     }
 }

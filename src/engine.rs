@@ -21,6 +21,7 @@ use lifecycle_ecs_systems::{
     HookFutures, HookProgress, PhaseContext, RunningHooks, Targets, capture_system_error,
 };
 
+use crate::async_background::DEFAULT_TASK_STOP_TIMEOUT;
 use crate::async_bridge::AsyncBridge;
 use crate::attached_hooks::{AttachedHooks, HookOutput};
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
@@ -147,6 +148,7 @@ pub struct Engine {
     /// Services a stop request withdrew from the running phase, with their tree depth.
     pub(crate) withdrawn: Vec<(Entity, u8)>,
     pub(crate) background: crate::background::BackgroundTasks,
+    pub(crate) async_tasks: crate::async_background::AsyncBackgroundTasks,
     _watchdog: WatchdogThread,
     pub(crate) watchers:
         bevy_ecs::entity::EntityHashMap<tokio::sync::watch::Sender<crate::state_watch::Snapshot>>,
@@ -170,6 +172,7 @@ pub struct EngineBuilder {
     hook_timeout: Duration,
     max_in_flight: usize,
     soft_deadline: Duration,
+    task_stop_timeout: Duration,
 }
 
 impl Default for EngineBuilder {
@@ -179,6 +182,7 @@ impl Default for EngineBuilder {
             hook_timeout: DEFAULT_HOOK_TIMEOUT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             soft_deadline: DEFAULT_SOFT_DEADLINE,
+            task_stop_timeout: DEFAULT_TASK_STOP_TIMEOUT,
         }
     }
 }
@@ -209,15 +213,24 @@ impl EngineBuilder {
         self
     }
 
+    /// How long a stop waits for cancelled async background tasks to end before it aborts and
+    /// reports them (5 s unless set).
+    pub fn task_stop_timeout(mut self, timeout: Duration) -> Self {
+        self.task_stop_timeout = timeout;
+        self
+    }
+
     /// Builds the engine.
     pub fn build(self) -> Engine {
         let runtime = self.runtime.unwrap_or_else(EngineRuntime::owned);
-        Engine::with_bridge(AsyncBridge::new(
+        let mut engine = Engine::with_bridge(AsyncBridge::new(
             runtime,
             self.hook_timeout,
             self.max_in_flight,
             self.soft_deadline,
-        ))
+        ));
+        engine.async_tasks.stop_timeout = self.task_stop_timeout;
+        engine
     }
 }
 
@@ -269,6 +282,7 @@ impl Engine {
             withdrawn: Vec::new(),
             watchers: Default::default(),
             background: Default::default(),
+            async_tasks: Default::default(),
             _watchdog: watchdog,
         }
     }

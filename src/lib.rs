@@ -46,6 +46,7 @@
 //!
 //! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
 
+pub mod async_background;
 mod async_bridge;
 mod attached_hooks;
 mod background;
@@ -64,6 +65,7 @@ mod state_watch;
 mod stop_handle;
 mod watchdog;
 
+pub use async_background::{AbandonedTask, DEFAULT_TASK_STOP_TIMEOUT, TaskContext};
 pub use attached_hooks::HookOutput;
 pub use background::TickReport;
 pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};

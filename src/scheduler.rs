@@ -201,6 +201,7 @@ impl Engine {
         let started = Instant::now();
         let _span = tracing::info_span!("operation", operation = operation.verb()).entered();
         self.collect_stop_requests();
+        self.collect_background_failures();
         let mut run = Run {
             report: OperationReport::new(operation),
             pending: BTreeMap::new(),
@@ -386,7 +387,7 @@ impl Engine {
                 self.run_kind_hooks(hook_type, &batch).await;
                 self.children_step(operation, &batch, all, run).await;
                 // The root kind's built-in stop hook: background tasks end after the children.
-                self.end_background_tasks(&batch);
+                self.end_background_tasks(&batch).await;
             }
         }
         self.settle(operation, batch, phase_start, run).await
