@@ -1,22 +1,25 @@
-//! Async background tasks: a long-lived future per service, for I/O, with a cancellation token.
+//! Async background tasks: a future per service and run, for I/O, with a cancellation token.
 //!
 //! The batch form ([`Engine::add_background_task`]) runs a system over every due service in one
-//! pass; this form gives each service its own tokio task, for work that awaits sockets or files and
-//! must not hold up the others. It keeps AIPerf's parameters ([`BackgroundTaskParams`]): the first
+//! pass and awaits the futures it hands over as a barrier; this form runs each service's work as
+//! its own future, so a slow socket holds up only its own service. It is built for large fleets:
+//! a few driver tasks (one per runtime worker) keep every service's next due time in a heap and
+//! poll only the runs in progress, so a waiting service costs no tokio task, no timer and no
+//! wake-up. It keeps AIPerf's parameters ([`BackgroundTaskParams`]): the first
 //! run right away or after one interval, fixed rate (default) or fixed delay, `stop_on_error`,
 //! run-once until success.
 //!
 //! # Cancellation and shutdown
 //! - A service's task starts with the root kind's built-in ON_START step (before its children
 //!   start) and ends with the built-in ON_STOP step (after its children stopped).
-//! - Ending is **cooperative first**: the service's [`CancellationToken`] is cancelled. A task
+//! - Ending is **cooperative first**: the service's [`CancellationToken`] is cancelled. A service
 //!   waiting for its next run ends at once; a run in progress sees it through
 //!   [`TaskContext::cancelled`] and should return soon (its result is then ignored).
 //! - The stop **awaits** every task it cancelled, for at most the engine's task stop timeout
 //!   (5 s unless [`EngineBuilder::task_stop_timeout`](crate::EngineBuilder::task_stop_timeout)).
-//!   A task still running then ignored its cancellation: it is logged by name, aborted (dropped at
-//!   its next `.await`), and listed by [`Engine::abandoned_background_tasks`]; one that never
-//!   reaches an `.await` (blocked in sync code) is counted by
+//!   A run still in progress then ignored its cancellation: it is logged by name, aborted (its
+//!   future dropped), and listed by [`Engine::abandoned_background_tasks`]; one that cannot be
+//!   dropped (its driver is blocked in sync code) is counted by
 //!   [`Engine::background_tasks_alive`] — never leaked silently.
 //! - A failed run is recorded in [`HookFailures`](crate::HookFailures) (it does not fail the
 //!   service, as in AIPerf); results reach the world over crossbeam-channel and are collected
@@ -24,27 +27,24 @@
 //! - Each run is bounded by the task's own [`HookConfig::timeout`] if it has one; the engine's
 //!   default hook timeout does not apply (a run-once task may legitimately run until stop).
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use bevy_ecs::component::ComponentId;
-use bevy_ecs::entity::{Entity, EntityHashMap};
-use bevy_ecs::world::EntityRef;
+use bevy_ecs::entity::{Entity, EntityHashSet};
+use bevy_ecs::world::{EntityRef, World};
 use crossbeam_channel::{Receiver, Sender};
-use futures_util::FutureExt;
 use lifecycle_ecs_components::{
-    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookType, Pacing, ServiceId,
-    ServiceKind, TaskInterval,
+    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookType, ServiceId, ServiceKind,
+    TaskInterval,
 };
-use lifecycle_ecs_systems::panic_message;
-use tokio::task::JoinHandle;
 use tokio::time::{Duration, Instant};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::background::{RETRY_DELAY, next_due};
+use crate::async_task_driver::{DriverHandle, LoopSchedule, NewService, StopTicket};
 use crate::engine::{Engine, HookConfig};
 use crate::hook_registry::HookRegistrationError;
+use crate::runtime::EngineRuntime;
 
 /// The engine's default time a stop waits for cancelled background tasks to end.
 pub const DEFAULT_TASK_STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -105,44 +105,135 @@ pub struct AbandonedTask {
     pub waited: Duration,
 }
 
-/// What a per-service loop needs besides its service.
-struct LoopArgs {
-    entity: Entity,
-    service_id: ServiceId,
-    token: CancellationToken,
-    shared: Arc<TaskShared>,
+/// The engine's side of one registered task: sends services to its drivers.
+trait TaskControl: Send + Sync {
+    /// Starts the task for the `entities` of its kind.
+    fn start(&self, world: &World, entities: &[Entity]);
+    /// Cancels the task of `entities`; the ticket settles as they end.
+    fn stop(&self, entities: &[Entity]) -> Arc<StopTicket>;
+    /// Drops the runs of `entities` still in progress.
+    fn abort(&self, entities: &[Entity]);
+    /// Services held (waiting or running).
+    fn alive(&self) -> usize;
+    /// Runs made so far.
+    fn runs(&self) -> u64;
 }
 
-/// Shared by every service's loop of one task.
-struct TaskShared {
-    name: Arc<str>,
-    runs: AtomicU64,
-    failures: Sender<HookFailure>,
+/// [`TaskControl`] for a task whose services carry data `S`.
+struct Control<S> {
+    kind: ComponentId,
+    drivers: Vec<Arc<DriverHandle<S>>>,
+    prepare: Box<dyn Fn(EntityRef<'_>) -> S + Send + Sync>,
+    params: BackgroundTaskParams,
+    run_timeout: Option<Duration>,
 }
 
-type LoopFuture = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
-type MakeLoop = Box<dyn Fn(EntityRef<'_>, LoopArgs) -> LoopFuture + Send + Sync>;
+impl<S> Control<S> {
+    fn driver_of(&self, entity: Entity) -> usize {
+        entity.index_u32() as usize % self.drivers.len()
+    }
 
-/// A service's running task.
-struct RunningTask {
-    token: CancellationToken,
-    handle: JoinHandle<()>,
+    fn split(&self, entities: &[Entity]) -> Vec<Vec<Entity>> {
+        let mut shares = vec![Vec::new(); self.drivers.len()];
+        for &entity in entities {
+            shares[self.driver_of(entity)].push(entity);
+        }
+        shares
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> TaskControl for Control<S> {
+    fn start(&self, world: &World, entities: &[Entity]) {
+        let now = Instant::now();
+        let mut shares: Vec<Vec<NewService<S>>> =
+            (0..self.drivers.len()).map(|_| Vec::new()).collect();
+        for &entity in entities {
+            let Ok(service) = world.get_entity(entity) else {
+                continue;
+            };
+            if !service.contains_id(self.kind) {
+                continue;
+            }
+            let interval = match &self.params.interval {
+                TaskInterval::Fixed(every) => Some(*every),
+                TaskInterval::PerService(of) => Some(of(service)),
+                TaskInterval::Once => None,
+            }
+            .map(|every| every.max(Duration::from_nanos(1)));
+            let first_due = match interval {
+                Some(every) if !self.params.immediate => now + every,
+                _ => now,
+            };
+            shares[self.driver_of(entity)].push(NewService {
+                context: TaskContext {
+                    entity,
+                    service_id: service.get::<ServiceId>().copied().unwrap_or_default(),
+                    data: (self.prepare)(service),
+                    token: CancellationToken::new(),
+                },
+                schedule: LoopSchedule {
+                    interval,
+                    stop_on_error: self.params.stop_on_error,
+                    pacing: self.params.pacing,
+                    run_timeout: self.run_timeout,
+                },
+                first_due,
+            });
+        }
+        for (driver, share) in self.drivers.iter().zip(shares) {
+            driver.join(share);
+        }
+    }
+
+    fn stop(&self, entities: &[Entity]) -> Arc<StopTicket> {
+        let ticket = StopTicket::new(self.drivers.len());
+        for (driver, share) in self.drivers.iter().zip(self.split(entities)) {
+            driver.stop(share, ticket.clone());
+        }
+        ticket
+    }
+
+    fn abort(&self, entities: &[Entity]) {
+        for (driver, share) in self.drivers.iter().zip(self.split(entities)) {
+            if !share.is_empty() {
+                driver.abort(share);
+            }
+        }
+    }
+
+    fn alive(&self) -> usize {
+        self.drivers
+            .iter()
+            .map(|driver| driver.alive.load(Ordering::Acquire))
+            .sum()
+    }
+
+    fn runs(&self) -> u64 {
+        self.drivers
+            .iter()
+            .map(|driver| driver.runs.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+impl<S> Drop for Control<S> {
+    fn drop(&mut self) {
+        for driver in &self.drivers {
+            driver.close();
+        }
+    }
 }
 
 /// One registered async background task.
 struct AsyncTask {
-    kind: ComponentId,
-    shared: Arc<TaskShared>,
-    make_loop: MakeLoop,
-    running: EntityHashMap<RunningTask>,
+    name: Arc<str>,
+    control: Box<dyn TaskControl>,
 }
 
 /// Every async background task of an engine, and what their stops left behind.
 pub(crate) struct AsyncBackgroundTasks {
     tasks: Vec<AsyncTask>,
     failures: (Sender<HookFailure>, Receiver<HookFailure>),
-    /// Aborted tasks that had not ended yet when their stop returned.
-    lingering: Vec<JoinHandle<()>>,
     abandoned: Vec<AbandonedTask>,
     pub(crate) stop_timeout: Duration,
 }
@@ -152,7 +243,6 @@ impl Default for AsyncBackgroundTasks {
         Self {
             tasks: Vec::new(),
             failures: crossbeam_channel::unbounded(),
-            lingering: Vec::new(),
             abandoned: Vec::new(),
             stop_timeout: DEFAULT_TASK_STOP_TIMEOUT,
         }
@@ -160,11 +250,11 @@ impl Default for AsyncBackgroundTasks {
 }
 
 impl Engine {
-    /// Registers an async background task of kind `K`: every service of that kind gets its own
-    /// tokio task while it runs, calling `task` per run with a [`TaskContext`] (see the
-    /// [module docs](crate::async_background) for cancellation). `prepare` reads what the
-    /// runs need from the service when its task starts (futures cannot reach the world); an
-    /// interval computed per service ([`TaskInterval::PerService`]) is also read then.
+    /// Registers an async background task of kind `K`: while a service of that kind runs, `task`
+    /// is called per run with a [`TaskContext`] and its future awaited (see the
+    /// [module docs](crate::async_background) for scheduling and cancellation). `prepare` reads
+    /// what the runs need from the service when its task starts (futures cannot reach the world);
+    /// an interval computed per service ([`TaskInterval::PerService`]) is also read then.
     ///
     /// # Errors
     /// [`HookRegistrationError::Unsupported`] if `K` does not provide BACKGROUND_TASK (every kind
@@ -216,66 +306,35 @@ impl Engine {
     {
         self.check_provides::<K>(HookType::BackgroundTask)?;
         let kind = self.world.register_component::<K>();
+        let runtime: &EngineRuntime = self.bridge.runtime();
         let task = Arc::new(task);
-        let run_timeout = config.timeout;
-        let make_loop: MakeLoop = Box::new(move |service, args| {
-            let interval = match &params.interval {
-                TaskInterval::Fixed(every) => Some(*every),
-                TaskInterval::PerService(of) => Some(of(service)),
-                TaskInterval::Once => None,
-            };
-            let schedule = LoopSchedule {
-                interval: interval.map(|every| every.max(Duration::from_nanos(1))),
-                immediate: params.immediate,
-                stop_on_error: params.stop_on_error,
-                pacing: params.pacing,
-                run_timeout,
-            };
-            let context = TaskContext {
-                entity: args.entity,
-                service_id: args.service_id,
-                data: prepare(service),
-                token: args.token,
-            };
-            Box::pin(run_loop(task.clone(), context, schedule, args.shared))
-        });
-        let shared = Arc::new(TaskShared {
-            name: config.name,
-            runs: AtomicU64::new(0),
-            failures: self.async_tasks.failures.0.clone(),
-        });
-        self.async_tasks.tasks.push(AsyncTask {
+        let drivers: Vec<Arc<DriverHandle<S>>> = (0..runtime.workers())
+            .map(|_| Arc::new(DriverHandle::new()))
+            .collect();
+        // Inside the runtime's context: a driver creates its timer.
+        let _entered = runtime.handle().enter();
+        for driver in &drivers {
+            runtime
+                .handle()
+                .spawn(crate::async_task_driver::Driver::new(
+                    driver.clone(),
+                    task.clone(),
+                    config.name.clone(),
+                    self.async_tasks.failures.0.clone(),
+                ));
+        }
+        let control = Control {
             kind,
-            shared,
-            make_loop,
-            running: EntityHashMap::default(),
+            drivers,
+            prepare: Box::new(prepare),
+            params,
+            run_timeout: config.timeout,
+        };
+        self.async_tasks.tasks.push(AsyncTask {
+            name: config.name,
+            control: Box::new(control),
         });
         Ok(())
-    }
-
-    /// Starts the async tasks of `entities` (part of the root kind's built-in ON_START step).
-    pub(crate) fn start_async_tasks(&mut self, entities: &[Entity]) {
-        let handle = self.bridge.runtime().handle().clone();
-        for task in &mut self.async_tasks.tasks {
-            for &entity in entities {
-                let Ok(service) = self.world.get_entity(entity) else {
-                    continue;
-                };
-                if !service.contains_id(task.kind) || task.running.contains_key(&entity) {
-                    continue;
-                }
-                let service_id = service.get::<ServiceId>().copied().unwrap_or_default();
-                let token = CancellationToken::new();
-                let args = LoopArgs {
-                    entity,
-                    service_id,
-                    token: token.clone(),
-                    shared: task.shared.clone(),
-                };
-                let handle = handle.spawn((task.make_loop)(service, args));
-                task.running.insert(entity, RunningTask { token, handle });
-            }
-        }
     }
 
     /// Whether any async task is registered.
@@ -283,78 +342,75 @@ impl Engine {
         !self.async_tasks.tasks.is_empty()
     }
 
-    /// Whether any async task runs (so a stop must look for them).
+    /// Whether any async task holds a service (so a stop must look for them).
     pub(crate) fn has_running_async_tasks(&self) -> bool {
         self.async_tasks
             .tasks
             .iter()
-            .any(|task| !task.running.is_empty())
+            .any(|task| task.control.alive() > 0)
+    }
+
+    /// Starts the async tasks of `entities` (part of the root kind's built-in ON_START step).
+    pub(crate) fn start_async_tasks(&mut self, entities: &[Entity]) {
+        for task in &self.async_tasks.tasks {
+            task.control.start(&self.world, entities);
+        }
     }
 
     /// Cancels the async tasks of `entities` and awaits them, for at most the stop timeout; the
-    /// ones still running are reported, aborted and listed (part of the built-in ON_STOP step).
+    /// runs still in progress are reported, aborted and listed (part of the built-in ON_STOP step).
     pub(crate) async fn end_async_tasks(&mut self, entities: &[Entity]) {
-        let mut ending: Vec<(usize, Entity, JoinHandle<()>)> = Vec::new();
-        for (index, task) in self.async_tasks.tasks.iter_mut().enumerate() {
-            if task.running.is_empty() {
-                continue;
-            }
-            for entity in entities {
-                if let Some(running) = task.running.remove(entity) {
-                    running.token.cancel();
-                    ending.push((index, *entity, running.handle));
-                }
-            }
-        }
-        if ending.is_empty() {
+        let tickets: Vec<(usize, Arc<StopTicket>)> = self
+            .async_tasks
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, task)| task.control.alive() > 0)
+            .map(|(index, task)| (index, task.control.stop(entities)))
+            .collect();
+        if tickets.is_empty() {
             return;
         }
-        let timeout = self.async_tasks.stop_timeout;
         let started = Instant::now();
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
-        let mut expired = false;
-        for (_, _, handle) in &mut ending {
-            if expired || handle.is_finished() {
-                continue;
-            }
-            tokio::select! {
-                biased;
-                _ = &mut *handle => {}
-                () = &mut deadline => expired = true,
-            }
+        let deadline = started + self.async_tasks.stop_timeout;
+        for (_, ticket) in &tickets {
+            // A timeout here means some run ignored its cancellation: handled below.
+            let _ = tokio::time::timeout_at(deadline, ticket.settled()).await;
         }
-        for (index, entity, handle) in ending {
-            if handle.is_finished() {
+        for (index, ticket) in tickets {
+            if ticket.is_settled() {
                 continue;
             }
-            let name = self.async_tasks.tasks[index].shared.name.clone();
-            let service_id = self
-                .world
-                .get::<ServiceId>(entity)
-                .copied()
-                .unwrap_or_default();
+            let ended: EntityHashSet = ticket.ended().into_iter().collect();
+            let stubborn: Vec<Entity> = ticket
+                .waited_for()
+                .into_iter()
+                .filter(|entity| !ended.contains(entity))
+                .collect();
+            let task = &self.async_tasks.tasks[index];
             let waited = started.elapsed();
-            tracing::warn!(
-                task = %name,
-                service = %service_id,
-                waited_s = waited.as_secs_f64(),
-                "background task ignored its cancellation; aborting it"
-            );
-            handle.abort();
-            self.async_tasks.abandoned.push(AbandonedTask {
-                task: name,
-                service_id,
-                waited,
-            });
-            self.async_tasks.lingering.push(handle);
-        }
-        if !self.async_tasks.lingering.is_empty() {
-            // Aborted tasks end at their next poll; give the runtime a turn to drop them.
-            tokio::task::yield_now().await;
-            self.async_tasks
-                .lingering
-                .retain(|handle| !handle.is_finished());
+            for &entity in &stubborn {
+                let service_id = self
+                    .world
+                    .get::<ServiceId>(entity)
+                    .copied()
+                    .unwrap_or_default();
+                tracing::warn!(
+                    task = %task.name,
+                    service = %service_id,
+                    waited_s = waited.as_secs_f64(),
+                    "background task ignored its cancellation; aborting it"
+                );
+                self.async_tasks.abandoned.push(AbandonedTask {
+                    task: task.name.clone(),
+                    service_id,
+                    waited,
+                });
+            }
+            task.control.abort(&stubborn);
+            // The driver drops them at its next poll; a driver blocked in sync code cannot, and
+            // its services stay counted by `background_tasks_alive`.
+            let _ = tokio::time::timeout(ABORT_GRACE, ticket.settled()).await;
         }
         self.collect_background_failures();
     }
@@ -371,18 +427,14 @@ impl Engine {
         }
     }
 
-    /// How many async background tasks are alive: running for a service, or aborted but not
-    /// ended yet (blocked in sync code). 0 after every service stopped means nothing leaked.
-    pub fn background_tasks_alive(&mut self) -> usize {
-        self.async_tasks
-            .lingering
-            .retain(|handle| !handle.is_finished());
+    /// How many services an async background task still holds (waiting for a run, running, or
+    /// aborted and not dropped yet). 0 after every service stopped means nothing leaked.
+    pub fn background_tasks_alive(&self) -> usize {
         self.async_tasks
             .tasks
             .iter()
-            .map(|task| task.running.len())
-            .sum::<usize>()
-            + self.async_tasks.lingering.len()
+            .map(|task| task.control.alive())
+            .sum()
     }
 
     /// How many runs the async background tasks made so far (every task, every service).
@@ -390,7 +442,7 @@ impl Engine {
         self.async_tasks
             .tasks
             .iter()
-            .map(|task| task.shared.runs.load(Ordering::Relaxed))
+            .map(|task| task.control.runs())
             .sum()
     }
 
@@ -400,70 +452,5 @@ impl Engine {
     }
 }
 
-/// When one service's runs happen.
-#[derive(Clone, Copy)]
-struct LoopSchedule {
-    /// `None`: run until the first success.
-    interval: Option<Duration>,
-    immediate: bool,
-    stop_on_error: bool,
-    pacing: Pacing,
-    run_timeout: Option<Duration>,
-}
-
-/// One service's task: wait for the next due time (or cancellation), run, reschedule.
-async fn run_loop<S, Fut>(
-    task: Arc<impl Fn(TaskContext<S>) -> Fut + Send + Sync>,
-    context: TaskContext<S>,
-    schedule: LoopSchedule,
-    shared: Arc<TaskShared>,
-) where
-    S: Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), HookError>> + Send + 'static,
-{
-    let token = context.token.clone();
-    let mut due = Instant::now();
-    if !schedule.immediate
-        && let Some(every) = schedule.interval
-    {
-        due += every;
-    }
-    loop {
-        tokio::select! {
-            biased;
-            () = token.cancelled() => return,
-            () = tokio::time::sleep_until(due) => {}
-        }
-        let run = AssertUnwindSafe(task(context.clone())).catch_unwind();
-        let outcome = match schedule.run_timeout {
-            Some(limit) => tokio::time::timeout(limit, run)
-                .await
-                .unwrap_or(Ok(Err(HookError::TimedOut { elapsed: limit }))),
-            None => run.await,
-        };
-        let result = outcome
-            .unwrap_or_else(|payload| Err(HookError::Panicked(panic_message(payload.as_ref()))));
-        shared.runs.fetch_add(1, Ordering::Relaxed);
-        if token.is_cancelled() {
-            return;
-        }
-        let failed = result.is_err();
-        if let Err(error) = result {
-            // The receiver lives as long as the engine.
-            let _ = shared.failures.send(HookFailure {
-                entity: context.entity,
-                service_id: context.service_id,
-                hook: shared.name.clone(),
-                hook_type: HookType::BackgroundTask,
-                error,
-            });
-        }
-        let now = Instant::now();
-        due = match (schedule.interval, failed) {
-            (_, true) if schedule.stop_on_error => return,
-            (None, false) => return,
-            (None, true) => now + RETRY_DELAY,
-            (Some(every), _) => next_due(schedule.pacing, due, every, now),
-        };
-    }
-}
+/// How long a stop waits for aborted runs to be dropped.
+const ABORT_GRACE: Duration = Duration::from_millis(100);

@@ -73,6 +73,11 @@ impl AsyncBridge {
         &self.runtime
     }
 
+    /// What wakes the engine: stop requests and driver reports.
+    pub(crate) fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
     /// The handle stop requests arrive through.
     pub fn stop_handle(&self) -> &StopHandle {
         &self.stop_handle

@@ -48,6 +48,7 @@
 
 pub mod async_background;
 mod async_bridge;
+mod async_task_driver;
 mod attached_hooks;
 mod background;
 mod engine;
@@ -56,6 +57,7 @@ mod hook_registry;
 mod hook_runner;
 mod kind_registry;
 mod report;
+mod run_loop;
 mod runtime;
 mod scheduler;
 mod selection;
@@ -73,11 +75,12 @@ pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
+pub use run_loop::{RunEnd, SignalledRun};
 pub use runtime::{
     DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
 };
 pub use selection::Selection;
-pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, RunEnd, ShutdownReport, termination_signal};
+pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, ShutdownReport, termination_signal};
 pub use state_watch::{StateWatch, WaitError};
 pub use stop_handle::{PendingStops, StopHandle};
 

@@ -15,15 +15,6 @@ use crate::selection::Selection;
 /// The default time a graceful shutdown may take before what is left is abandoned.
 pub const DEFAULT_SHUTDOWN_BUDGET: Duration = Duration::from_secs(10);
 
-/// How a [`Engine::run_until`] drive ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunEnd {
-    /// The duration passed.
-    Completed,
-    /// The shutdown future (a signal) resolved first.
-    ShutdownRequested,
-}
-
 /// What a [`Engine::shutdown`] did.
 #[derive(Debug)]
 pub struct ShutdownReport {
@@ -39,18 +30,6 @@ impl Engine {
     /// The runtime the engine runs async work on.
     pub fn runtime(&self) -> EngineRuntime {
         self.bridge.runtime().clone()
-    }
-
-    /// Drives background tasks for `duration`, or until `shutdown` resolves (e.g. a signal).
-    pub async fn run_until(
-        &mut self,
-        duration: Duration,
-        shutdown: impl Future<Output = ()>,
-    ) -> RunEnd {
-        tokio::select! {
-            _ = self.run_for_async(duration) => RunEnd::Completed,
-            () = shutdown => RunEnd::ShutdownRequested,
-        }
     }
 
     /// Stops every service gracefully, giving up when `budget` runs out or `abort` resolves (a

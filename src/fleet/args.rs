@@ -33,6 +33,11 @@ pub struct FleetArgs {
     #[arg(long, value_name = "MS")]
     pub background_interval: Option<u64>,
 
+    /// How the heartbeat runs: `batch` (one system pass over the due workers; the default) or
+    /// `async` (a tokio task per worker, cancelled and awaited at stop).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = BackgroundMode::Batch)]
+    pub background_mode: BackgroundMode,
+
     /// How long the fleet stays RUNNING before stop, in seconds (default 1 with background tasks,
     /// else 0).
     #[arg(long, value_name = "SECS")]
@@ -41,6 +46,16 @@ pub struct FleetArgs {
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+}
+
+/// How the workers' heartbeat background task runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackgroundMode {
+    /// A batch task: one system pass over every due worker.
+    Batch,
+    /// An async task per worker on tokio.
+    Async,
 }
 
 impl FleetArgs {
@@ -135,6 +150,7 @@ mod tests {
             children,
             async_hooks: false,
             background_interval: None,
+            background_mode: BackgroundMode::Batch,
             duration: None,
             json: None,
         }

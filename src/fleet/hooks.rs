@@ -6,6 +6,7 @@ use lifecycle_ecs::{
     Engine, HookError, HookRegistrationError, HookTasks, HookType, ServiceKind, Targets,
 };
 
+use super::BackgroundMode;
 use super::kinds::{FailInit, HookCalls};
 
 /// The error an injected ON_INIT failure reports. It is the same for every service, so the exit
@@ -100,20 +101,40 @@ fn heartbeat(
     targets.for_each(|_, ()| runs.0 += 1);
 }
 
-/// Registers the workers' heartbeat background task, every `interval_ms`.
+/// Registers the workers' heartbeat background task, every `interval_ms`, in `mode`.
 ///
 /// # Errors
 /// If the task's schedule does not build.
 pub fn register_heartbeat(
     engine: &mut Engine,
     interval_ms: u64,
+    mode: BackgroundMode,
 ) -> Result<(), HookRegistrationError> {
-    engine.world_mut().init_resource::<HeartbeatRuns>();
-    engine.add_background_task::<super::kinds::FleetWorker, _>(
-        lifecycle_ecs::HookConfig::named("heartbeat"),
-        lifecycle_ecs::BackgroundTaskParams::every(std::time::Duration::from_millis(
-            interval_ms.max(1),
-        )),
-        heartbeat,
-    )
+    let config = lifecycle_ecs::HookConfig::named("heartbeat");
+    let params = lifecycle_ecs::BackgroundTaskParams::every(std::time::Duration::from_millis(
+        interval_ms.max(1),
+    ));
+    match mode {
+        BackgroundMode::Batch => {
+            engine.world_mut().init_resource::<HeartbeatRuns>();
+            engine.add_background_task::<super::kinds::FleetWorker, _>(config, params, heartbeat)
+        }
+        // Each run counts itself in the engine's `async_background_runs`.
+        BackgroundMode::Async => engine
+            .add_async_background_task::<super::kinds::FleetWorker, _, _>(
+                config,
+                params,
+                |_| (),
+                |_context| std::future::ready(Ok::<(), HookError>(())),
+            ),
+    }
+}
+
+/// Heartbeat runs so far, in either mode.
+pub fn heartbeat_runs(engine: &Engine) -> u64 {
+    engine
+        .world()
+        .get_resource::<HeartbeatRuns>()
+        .map_or(0, |runs| runs.0)
+        + engine.async_background_runs()
 }

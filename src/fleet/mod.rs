@@ -19,7 +19,7 @@ use lifecycle_ecs::{
     Selection, termination_signal,
 };
 
-pub use args::FleetArgs;
+pub use args::{BackgroundMode, FleetArgs};
 use error::FleetError;
 use exit_error_groups::group_exit_errors;
 use fail_plan::FailPlan;
@@ -70,7 +70,7 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
         hooks::register::<FleetChild>(&mut engine, args.hooks, args.async_hooks)?;
     }
     if let Some(interval) = args.background_interval {
-        hooks::register_heartbeat(&mut engine, interval)?;
+        hooks::register_heartbeat(&mut engine, interval, args.background_mode)?;
     }
     let hook_systems = [HookType::OnInit, HookType::OnStart, HookType::OnStop]
         .into_iter()
@@ -98,10 +98,7 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
         }
     });
     let signalled = end == RunEnd::ShutdownRequested;
-    let heartbeat_runs = engine
-        .world()
-        .get_resource::<hooks::HeartbeatRuns>()
-        .map_or(0, |runs| runs.0);
+    let heartbeat_runs = hooks::heartbeat_runs(&engine);
     let mut shutdown_aborted = false;
     let mut unfinished_services = 0;
     let (report, elapsed) = timed(|| {
@@ -123,9 +120,10 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
         drain_s: elapsed.as_secs_f64(),
     };
     drop(report);
-    let leaked_tasks = engine.background_timers();
+    let leaked_tasks = engine.background_timers() + engine.background_tasks_alive();
     let background = BackgroundStats {
         interval_ms: args.background_interval,
+        mode: args.background_mode,
         duration_s: ran.as_secs_f64(),
         runs: heartbeat_runs,
         runs_per_s: if ran.is_zero() {

@@ -99,6 +99,8 @@ pub struct StopStats {
 pub struct BackgroundStats {
     /// The heartbeat interval in milliseconds (`None`: no background task).
     pub interval_ms: Option<u64>,
+    /// `batch` or `async`.
+    pub mode: super::BackgroundMode,
     /// How long the fleet stayed RUNNING, in seconds (measured).
     pub duration_s: f64,
     /// Heartbeat runs while RUNNING.
@@ -107,7 +109,7 @@ pub struct BackgroundStats {
     pub runs_per_s: f64,
     /// The ideal rate: `workers × 1000 / interval_ms`.
     pub ideal_runs_per_s: f64,
-    /// Timers still scheduled after stop returned (must be 0).
+    /// Timers still scheduled and async tasks still alive after stop returned (must be 0).
     pub leaked_tasks: usize,
 }
 

@@ -72,7 +72,8 @@ pub fn print(summary: &FleetSummary, out: &mut impl Write) -> io::Result<()> {
         };
         writeln!(
             out,
-            "background    heartbeat every {interval} ms: {} runs in {:.2} s = {:.0} runs/s ({achieved:.1} % of ideal); {} leaked; stop drained in {}",
+            "background    {:?} heartbeat every {interval} ms: {} runs in {:.2} s = {:.0} runs/s ({achieved:.1} % of ideal); {} leaked; stop drained in {}",
+            background.mode,
             thousands(background.runs),
             background.duration_s,
             background.runs_per_s,

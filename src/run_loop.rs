@@ -1,0 +1,134 @@
+//! The run loop: drives a started fleet until every service ended, a deadline, or a signal.
+//!
+//! Each turn of [`Engine::run`] carries out the stop requests that arrived through the
+//! [`StopHandle`](crate::StopHandle) (from hooks, background tasks, other threads), returns once
+//! every service is STOPPED or FAILED, runs the batch background tasks that are due, and sleeps
+//! until the next timer, the next stop request, or `shutdown`. Async background tasks and hook
+//! futures run on the runtime meanwhile. Every wait is on tokio's clock, so tests drive it on
+//! paused time.
+//!
+//! Cancellation: dropping the future `run` returns is safe at any `.await`; the engine stays
+//! consistent (an operation in progress cancels the hook futures it was waiting on).
+
+use std::future::Future;
+use std::time::Duration;
+
+use bevy_ecs::query::With;
+use lifecycle_ecs_components::{Lifecycle, LifecycleState};
+use tokio::time::Instant;
+
+use crate::engine::Engine;
+use crate::shutdown::{ShutdownReport, termination_signal};
+
+/// How a run loop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Every service is STOPPED or FAILED.
+    AllEnded,
+    /// The duration of [`Engine::run_until`] passed.
+    Completed,
+    /// The shutdown future (a signal) resolved first; nothing was stopped yet.
+    ShutdownRequested,
+}
+
+/// What [`Engine::run_with_signals`] did.
+#[derive(Debug)]
+pub struct SignalledRun {
+    /// How the run loop ended.
+    pub end: RunEnd,
+    /// The graceful shutdown after a signal (`None` when the services ended by themselves).
+    pub shutdown: Option<ShutdownReport>,
+}
+
+impl Engine {
+    /// Runs the fleet until every service is STOPPED or FAILED ([`RunEnd::AllEnded`]; at once
+    /// if there is none), or until `shutdown` resolves ([`RunEnd::ShutdownRequested`]; the
+    /// services are left as they are: follow with [`shutdown`](Self::shutdown)).
+    ///
+    /// # Example
+    /// ```
+    /// use lifecycle_ecs::prelude::*;
+    /// use lifecycle_ecs::RunEnd;
+    ///
+    /// let mut engine = Engine::new();
+    /// let service = engine.spawn(Lifecycle);
+    /// engine.initialize_and_start(service);
+    /// engine.stop_handle().stop(service); // from a hook, a task, another thread …
+    /// let end = engine
+    ///     .runtime()
+    ///     .block_on(engine.run(std::future::pending()));
+    /// assert_eq!(end, RunEnd::AllEnded);
+    /// assert_eq!(engine.state(service), Some(LifecycleState::Stopped));
+    /// ```
+    pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> RunEnd {
+        self.drive(None, shutdown).await
+    }
+
+    /// [`run`](Self::run) for at most `duration` (then [`RunEnd::Completed`]); background runs
+    /// due exactly at the end are left for the next call.
+    pub async fn run_until(
+        &mut self,
+        duration: Duration,
+        shutdown: impl Future<Output = ()>,
+    ) -> RunEnd {
+        self.drive(Some(Instant::now() + duration), shutdown).await
+    }
+
+    /// [`run`](Self::run) until the services end or SIGINT/SIGTERM arrives; after a signal, stops
+    /// everything gracefully within `budget` (a second signal abandons what is left, and the
+    /// report lists it).
+    pub async fn run_with_signals(&mut self, budget: Duration) -> SignalledRun {
+        let end = self.run(termination_signal()).await;
+        let shutdown = match end {
+            RunEnd::ShutdownRequested => Some(self.shutdown(budget, termination_signal()).await),
+            RunEnd::AllEnded | RunEnd::Completed => None,
+        };
+        SignalledRun { end, shutdown }
+    }
+
+    async fn drive(&mut self, end: Option<Instant>, shutdown: impl Future<Output = ()>) -> RunEnd {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let wake = self.bridge.wake();
+        let mut states_changed = true;
+        loop {
+            if self.process_stop_requests_async().await.is_some() {
+                states_changed = true;
+            }
+            if states_changed {
+                // Services change state only through operations, so this scan runs only after one.
+                if self.every_service_ended() {
+                    return RunEnd::AllEnded;
+                }
+                states_changed = false;
+            }
+            if end.is_some_and(|end| Instant::now() >= end) {
+                return RunEnd::Completed;
+            }
+            self.tick_async().await;
+            let next = match (self.next_background_due(), end) {
+                (Some(due), Some(end)) => Some(due.min(end)),
+                (due, end) => due.or(end),
+            };
+            let sleep = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return RunEnd::ShutdownRequested,
+                () = wake.notified() => {}
+                () = sleep => {}
+            }
+        }
+    }
+
+    /// Whether every service is STOPPED or FAILED.
+    fn every_service_ended(&mut self) -> bool {
+        let mut states = self
+            .world
+            .query_filtered::<&LifecycleState, With<Lifecycle>>();
+        states.iter(&self.world).all(|state| state.is_terminal())
+    }
+}
