@@ -3,7 +3,7 @@
 //! The batch form ([`Engine::add_background_task`]) runs a system over every due service in one
 //! pass and awaits the futures it hands over as a barrier; this form runs each service's work as
 //! its own future, so a slow socket holds up only its own service. It is built for large fleets:
-//! a few driver tasks (one per runtime worker) keep every service's next due time in a heap and
+//! a few driver tasks (one per runtime worker) keep every service's next due time in buckets and
 //! poll only the runs in progress, so a waiting service costs no tokio task, no timer and no
 //! wake-up. It keeps AIPerf's parameters ([`BackgroundTaskParams`]): the first
 //! run right away or after one interval, fixed rate (default) or fixed delay, `stop_on_error`,

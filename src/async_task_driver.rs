@@ -1,14 +1,12 @@
 //! The driver tasks behind async background tasks.
 //!
 //! One tokio task per runtime worker drives every service of one registered task: the services
-//! waiting for their next run are entries in a heap of due times (one timer per driver, armed at
+//! waiting for their next run are entries in buckets of due times (one timer per driver, armed at
 //! the earliest), and only runs in progress are futures, polled together in a
 //! [`FuturesUnordered`]. A service that is waiting costs no task, no timer and no wake-up; ending
 //! it is dropping its entry. A run in progress sees its service's cancellation token cancelled
 //! and is awaited; aborting it drops the future.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -29,6 +27,7 @@ use tokio::time::{Duration, Instant, Sleep};
 
 use crate::async_background::TaskContext;
 use crate::background::{RETRY_DELAY, next_due};
+use crate::due_buckets::DueBuckets;
 
 /// When one service's runs happen.
 #[derive(Clone, Copy)]
@@ -205,7 +204,7 @@ struct Held<S> {
     schedule: LoopSchedule,
     /// When its next run is due (valid while no run is in progress).
     due: Instant,
-    /// Bumped at each run and at each reschedule, so stale heap entries are skipped.
+    /// Bumped at each run and at each reschedule, so stale bucket entries are skipped.
     generation: u32,
     running: bool,
     /// The stop waiting for this service's run to end.
@@ -243,7 +242,10 @@ pub(crate) struct Driver<S, F, Fut> {
     name: Arc<str>,
     failures: Sender<HookFailure>,
     held: EntityHashMap<Held<S>>,
-    due: BinaryHeap<Reverse<(Instant, u32, Entity)>>,
+    /// Services waiting for a run, by due time (with their generation: stale entries are skipped).
+    due: DueBuckets<(u32, Entity)>,
+    /// Buckets taken out for firing (kept to reuse the allocation).
+    fired: Vec<(Instant, Vec<(u32, Entity)>)>,
     runs: FuturesUnordered<Run<Fut>>,
     timer: Pin<Box<Sleep>>,
 }
@@ -266,7 +268,8 @@ where
             name,
             failures,
             held: EntityHashMap::default(),
-            due: BinaryHeap::new(),
+            due: DueBuckets::default(),
+            fired: Vec::new(),
             runs: FuturesUnordered::new(),
             timer: Box::pin(tokio::time::sleep_until(Instant::now())),
         }
@@ -276,7 +279,7 @@ where
         if let Some(held) = self.held.get_mut(&entity) {
             held.generation = held.generation.wrapping_add(1);
             held.due = due;
-            self.due.push(Reverse((due, held.generation, entity)));
+            self.due.push(due, (held.generation, entity));
         }
     }
 
@@ -379,27 +382,28 @@ where
 
     /// Starts the runs that are due.
     fn start_due(&mut self, now: Instant) {
-        while let Some(&Reverse((due, generation, entity))) = self.due.peek() {
-            if due > now {
-                break;
+        let mut fired = std::mem::take(&mut self.fired);
+        self.due.drain_due(now, &mut fired);
+        for (_, bucket) in fired.drain(..) {
+            for (generation, entity) in bucket {
+                let Some(held) = self.held.get_mut(&entity) else {
+                    continue;
+                };
+                if held.generation != generation || held.running {
+                    continue;
+                }
+                held.running = true;
+                let deadline = held.schedule.run_timeout.map(|limit| now + limit);
+                let future = (self.task)(held.context.clone());
+                self.runs.push(Run {
+                    entity,
+                    deadline,
+                    future: AssertUnwindSafe(tokio::task::unconstrained(Box::pin(future)))
+                        .catch_unwind(),
+                });
             }
-            self.due.pop();
-            let Some(held) = self.held.get_mut(&entity) else {
-                continue;
-            };
-            if held.generation != generation || held.running {
-                continue;
-            }
-            held.running = true;
-            let deadline = held.schedule.run_timeout.map(|limit| now + limit);
-            let future = (self.task)(held.context.clone());
-            self.runs.push(Run {
-                entity,
-                deadline,
-                future: AssertUnwindSafe(tokio::task::unconstrained(Box::pin(future)))
-                    .catch_unwind(),
-            });
         }
+        self.fired = fired;
     }
 
     /// A run ended: count it, report a failure, reschedule (or release) its service.
@@ -466,7 +470,7 @@ where
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        let due = self.due.peek().map(|Reverse((due, _, _))| *due);
+        let due = self.due.next_due();
         let deadline = self.runs.iter().filter_map(|run| run.deadline).min();
         match (due, deadline) {
             (Some(due), Some(deadline)) => Some(due.min(deadline)),

@@ -20,7 +20,6 @@
 //!
 //! Time is `tokio::time::Instant`, so tests drive it on tokio's paused clock.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bevy_ecs::component::ComponentId;
@@ -35,6 +34,7 @@ use lifecycle_ecs_systems::{ActiveHook, HookProgress, PhaseContext, enter_hook, 
 use tokio::time::{Duration, Instant};
 use tracing::Instrument;
 
+use crate::due_buckets::DueBuckets;
 use crate::engine::{Engine, HookConfig};
 use crate::hook_registry::{HookRegistrationError, HookSchedule};
 use crate::scheduler::Batch;
@@ -48,7 +48,9 @@ struct BackgroundTask {
     kind: ComponentId,
     params: BackgroundTaskParams,
     schedule: Schedule,
-    due: BTreeSet<(Instant, Entity)>,
+    /// Services by due time (may hold stale entries: `next_of` is the truth).
+    due: DueBuckets<Entity>,
+    /// Each scheduled service's next due time.
     next_of: EntityHashMap<Instant>,
 }
 
@@ -131,7 +133,7 @@ impl Engine {
             kind,
             params,
             schedule,
-            due: BTreeSet::new(),
+            due: DueBuckets::default(),
             next_of: EntityHashMap::default(),
         });
         Ok(())
@@ -162,7 +164,7 @@ impl Engine {
                     now + interval_of(&task.params.interval, service)
                 };
                 let task = &mut self.background.tasks[index];
-                task.due.insert((due, entity));
+                task.due.push(due, entity);
                 task.next_of.insert(entity, due);
             }
         }
@@ -182,9 +184,11 @@ impl Engine {
         let entities = self.batch_entities(batch);
         for task in &mut self.background.tasks {
             for entity in &entities {
-                if let Some(due) = task.next_of.remove(entity) {
-                    task.due.remove(&(due, *entity));
-                }
+                // Its bucket entry goes stale and is skipped when the bucket fires.
+                task.next_of.remove(entity);
+            }
+            if task.next_of.is_empty() {
+                task.due.clear();
             }
         }
         self.end_async_tasks(&entities).await;
@@ -196,7 +200,7 @@ impl Engine {
         self.background
             .tasks
             .iter()
-            .map(|task| task.due.len())
+            .map(|task| task.next_of.len())
             .sum()
     }
 
@@ -205,7 +209,7 @@ impl Engine {
         self.background
             .tasks
             .iter()
-            .filter_map(|task| task.due.first().map(|(due, _)| *due))
+            .filter_map(|task| task.due.next_due())
             .min()
     }
 
@@ -271,21 +275,29 @@ impl Engine {
     /// the others are dropped (their services are on their way out).
     fn take_due(&mut self, index: usize, now: Instant) -> Vec<(Entity, Instant)> {
         let mut ready = Vec::new();
+        let mut fired = Vec::new();
         let task = &mut self.background.tasks[index];
-        while let Some(&(due, entity)) = task.due.first() {
-            if due > now {
-                break;
-            }
-            task.due.pop_first();
-            task.next_of.remove(&entity);
-            let runnable = self.world.get::<LifecycleState>(entity)
-                == Some(&LifecycleState::Running)
-                && self
-                    .world
-                    .get::<LifecycleFlags>(entity)
-                    .is_some_and(|flags| !flags.stop_requested());
-            if runnable {
-                ready.push((entity, due));
+        task.due.drain_due(now, &mut fired);
+        for (due, entities) in fired {
+            for entity in entities {
+                match task.next_of.remove(&entity) {
+                    Some(next) if next == due => {}
+                    Some(next) => {
+                        // A stale entry: the service was rescheduled since.
+                        task.next_of.insert(entity, next);
+                        continue;
+                    }
+                    None => continue,
+                }
+                let runnable = self.world.get::<LifecycleState>(entity)
+                    == Some(&LifecycleState::Running)
+                    && self
+                        .world
+                        .get::<LifecycleFlags>(entity)
+                        .is_some_and(|flags| !flags.stop_requested());
+                if runnable {
+                    ready.push((entity, due));
+                }
             }
         }
         ready
@@ -314,7 +326,7 @@ impl Engine {
         };
         if let Some(next) = next {
             let task = &mut self.background.tasks[index];
-            task.due.insert((next, entity));
+            task.due.push(next, entity);
             task.next_of.insert(entity, next);
         }
     }

@@ -51,6 +51,7 @@ mod async_bridge;
 mod async_task_driver;
 mod attached_hooks;
 mod background;
+mod due_buckets;
 mod engine;
 mod hook_future_driver;
 mod hook_registry;
