@@ -74,11 +74,20 @@ impl Engine {
         self.drive(Some(Instant::now() + duration), shutdown).await
     }
 
-    /// [`run`](Self::run) until the services end or SIGINT/SIGTERM arrives; after a signal, stops
-    /// everything gracefully within `budget` (a second signal abandons what is left, and the
-    /// report lists it).
-    pub async fn run_with_signals(&mut self, budget: Duration) -> SignalledRun {
-        let end = self.run(termination_signal()).await;
+    /// [`run`](Self::run) (or [`run_until`](Self::run_until) with a `limit`) until the services
+    /// end or SIGINT/SIGTERM arrives; after a signal, stops everything gracefully within `budget`
+    /// (a second signal abandons what is left, and the report lists it).
+    pub async fn run_with_signals(
+        &mut self,
+        limit: Option<Duration>,
+        budget: Duration,
+    ) -> SignalledRun {
+        let end = self
+            .drive(
+                limit.map(|limit| Instant::now() + limit),
+                termination_signal(),
+            )
+            .await;
         let shutdown = match end {
             RunEnd::ShutdownRequested => Some(self.shutdown(budget, termination_signal()).await),
             RunEnd::AllEnded | RunEnd::Completed => None,

@@ -24,6 +24,8 @@ pub struct ShutdownReport {
     pub aborted: bool,
     /// Services left neither STOPPED nor FAILED (empty unless aborted).
     pub unfinished: Vec<Entity>,
+    /// How long the shutdown took (until every task ended, or until it was abandoned).
+    pub elapsed: Duration,
 }
 
 impl Engine {
@@ -39,6 +41,7 @@ impl Engine {
         budget: Duration,
         abort: impl Future<Output = ()>,
     ) -> ShutdownReport {
+        let started = tokio::time::Instant::now();
         let stop = tokio::select! {
             report = self.stop_async(Selection::All) => Some(report),
             () = tokio::time::sleep(budget) => None,
@@ -64,6 +67,7 @@ impl Engine {
             stop,
             aborted,
             unfinished,
+            elapsed: started.elapsed(),
         }
     }
 }

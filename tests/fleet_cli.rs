@@ -181,6 +181,31 @@ fn background_heartbeats_run_while_running_and_leak_nothing() {
     );
 }
 
+#[test]
+fn async_background_tasks_run_and_are_all_awaited_at_stop() {
+    let (output, json) = fleet_json(
+        "async_background",
+        &[
+            "--workers",
+            "200",
+            "--background-interval",
+            "20",
+            "--background-mode",
+            "async",
+            "--duration",
+            "0.2",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(
+        json.pointer("/background/mode").and_then(Value::as_str),
+        Some("async")
+    );
+    assert_eq!(count(&json, "/background/leaked_tasks"), 0);
+    let runs = count(&json, "/background/runs");
+    assert!((1_800..=2_400).contains(&runs), "{runs} runs");
+}
+
 #[cfg(unix)]
 #[test]
 fn a_signal_stops_the_fleet_gracefully_and_exits_130() {

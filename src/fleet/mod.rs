@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use lifecycle_ecs::{
-    DEFAULT_SHUTDOWN_BUDGET, Engine, HookType, LifecycleState, Operation, OperationReport, RunEnd,
-    Selection, termination_signal,
+    DEFAULT_SHUTDOWN_BUDGET, Engine, HookType, LifecycleState, Operation, OperationReport,
+    Selection,
 };
 
 pub use args::{BackgroundMode, FleetArgs};
@@ -89,32 +89,36 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
     drop(report);
     let running = args.running_time();
     let runtime = engine.runtime();
-    // While RUNNING, SIGINT/SIGTERM end the run early and stop everything gracefully.
-    let (end, ran) = timed(|| {
-        if running.is_zero() {
-            RunEnd::Completed
-        } else {
-            runtime.block_on(engine.run_until(running, termination_signal()))
-        }
+    // While RUNNING, SIGINT/SIGTERM end the run early and stop everything gracefully (a second
+    // signal, or the budget running out, abandons what is left and says so).
+    let (signalled_run, run_and_shutdown) = timed(|| {
+        (!running.is_zero()).then(|| {
+            runtime.block_on(engine.run_with_signals(Some(running), DEFAULT_SHUTDOWN_BUDGET))
+        })
     });
-    let signalled = end == RunEnd::ShutdownRequested;
+    let shutdown = signalled_run.and_then(|run| run.shutdown);
+    let signalled = shutdown.is_some();
     let heartbeat_runs = hooks::heartbeat_runs(&engine);
     let mut shutdown_aborted = false;
     let mut unfinished_services = 0;
-    let (report, elapsed) = timed(|| {
-        if signalled {
-            // A second signal, or the budget running out, abandons what is left (and says so).
-            let shutdown =
-                runtime.block_on(engine.shutdown(DEFAULT_SHUTDOWN_BUDGET, termination_signal()));
+    let (ran, report, elapsed) = match shutdown {
+        Some(shutdown) => {
             shutdown_aborted = shutdown.aborted;
             unfinished_services = shutdown.unfinished.len();
-            shutdown
+            let report = shutdown
                 .stop
-                .unwrap_or_else(|| OperationReport::new(Operation::Stop))
-        } else {
-            engine.stop(Selection::All)
+                .unwrap_or_else(|| OperationReport::new(Operation::Stop));
+            (
+                run_and_shutdown.saturating_sub(shutdown.elapsed),
+                report,
+                shutdown.elapsed,
+            )
         }
-    });
+        None => {
+            let (report, elapsed) = timed(|| engine.stop(Selection::All));
+            (run_and_shutdown, report, elapsed)
+        }
+    };
     let stop = StopStats {
         stats: PhaseStats::of_operation(elapsed, services, &report),
         drain_s: elapsed.as_secs_f64(),
