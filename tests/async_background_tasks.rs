@@ -366,6 +366,39 @@ async fn a_panicking_run_is_recorded_and_the_task_goes_on() {
     assert!(failures[0].error.to_string().contains("boom"));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_run_past_its_own_timeout_fails_with_timed_out_and_the_task_goes_on() {
+    let mut engine = engine();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    engine
+        .add_async_background_task::<Base, _, _>(
+            HookConfig::named("slow_poll").timeout(ms(20)),
+            BackgroundTaskParams::every(ms(100)),
+            |_| (),
+            move |_context: TaskContext| {
+                let first = counter.fetch_add(1, Ordering::Relaxed) == 0;
+                async move {
+                    if first {
+                        tokio::time::sleep(ms(1_000)).await; // hangs past its 20 ms timeout
+                    }
+                    Ok::<(), HookError>(())
+                }
+            },
+        )
+        .unwrap();
+    let service = running(&mut engine).await;
+    engine.run_for_async(ms(150)).await;
+    assert_eq!(runs.load(Ordering::Relaxed), 2, "the next run came on time");
+    let failures = engine.failures().records();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        failures[0].to_string(),
+        "Base.slow_poll: timed out after 0.020s"
+    );
+    assert_eq!(engine.state(service), Some(LifecycleState::Running));
+}
+
 fn ms(value: u64) -> Duration {
     Duration::from_millis(value)
 }
