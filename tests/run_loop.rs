@@ -10,17 +10,11 @@ use std::time::Duration;
 use bevy_ecs::prelude::*;
 use common::*;
 use lifecycle_ecs::prelude::*;
-use lifecycle_ecs::{BackgroundTaskParams, Engine, HookConfig, RunEnd, StopHandle, TaskContext};
-
-fn engine() -> Engine {
-    Engine::builder()
-        .runtime_handle(tokio::runtime::Handle::current())
-        .build()
-}
+use lifecycle_ecs::{BackgroundTaskParams, HookConfig, RunEnd, StopHandle, TaskContext};
 
 #[tokio::test(start_paused = true)]
 async fn run_returns_once_tasks_stopped_every_service() {
-    let mut engine = engine();
+    let mut engine = engine_here();
     let handle = engine.stop_handle();
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = runs.clone();
@@ -79,7 +73,7 @@ fn heartbeat(mut targets: Targets<Base>, mut budget: ResMut<Budget>, stop: Res<S
 
 #[tokio::test(start_paused = true)]
 async fn a_batch_task_can_stop_the_fleet_through_the_stop_handle_resource() {
-    let mut engine = engine();
+    let mut engine = engine_here();
     engine.world_mut().insert_resource(Budget(4));
     engine
         .add_background_task::<Base, _>(
@@ -111,7 +105,7 @@ async fn a_batch_task_can_stop_the_fleet_through_the_stop_handle_resource() {
 
 #[tokio::test(start_paused = true)]
 async fn run_until_completes_after_its_duration_and_shutdown_interrupts_run() {
-    let mut engine = engine();
+    let mut engine = engine_here();
     let service = engine.spawn(Base);
     engine.initialize_async(service).await;
     engine.start_async(service).await;
@@ -141,7 +135,7 @@ async fn run_until_completes_after_its_duration_and_shutdown_interrupts_run() {
 
 #[tokio::test(start_paused = true)]
 async fn run_returns_at_once_when_nothing_is_running() {
-    let mut engine = engine();
+    let mut engine = engine_here();
     assert_eq!(engine.run(std::future::pending()).await, RunEnd::AllEnded);
     let service = engine.spawn(Base);
     engine.initialize_async(service).await;

@@ -41,10 +41,13 @@ fn add_hanging_stop_hook(engine: &mut Engine, dropped: Arc<AtomicBool>) {
         .unwrap();
 }
 
-fn engine_here() -> Engine {
-    Engine::builder()
-        .runtime_handle(tokio::runtime::Handle::current())
+/// A multi-thread runtime with two workers: the engine then splits futures over two drivers.
+fn two_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
         .build()
+        .unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -96,11 +99,7 @@ async fn a_second_signal_abandons_the_stop_at_once() {
 
 #[test]
 fn several_drivers_share_the_futures_on_a_multi_thread_runtime_and_lose_none() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap();
+    let runtime = two_worker_runtime();
     let mut engine = Engine::builder()
         .runtime_handle(runtime.handle().clone())
         .max_in_flight(500)
@@ -148,11 +147,7 @@ fn several_drivers_share_the_futures_on_a_multi_thread_runtime_and_lose_none() {
 
 #[test]
 fn async_background_tasks_are_awaited_on_a_multi_thread_runtime() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap();
+    let runtime = two_worker_runtime();
     let mut engine = Engine::builder()
         .runtime_handle(runtime.handle().clone())
         .build();

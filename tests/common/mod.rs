@@ -124,11 +124,16 @@ impl SharedLog {
     }
 }
 
+/// An engine on the test's tokio runtime.
+pub fn engine_here() -> lifecycle_ecs::Engine {
+    lifecycle_ecs::Engine::builder()
+        .runtime_handle(tokio::runtime::Handle::current())
+        .build()
+}
+
 /// An engine on the test's tokio runtime, with a [`SharedLog`] resource.
 pub fn engine_on_current_runtime() -> (lifecycle_ecs::Engine, SharedLog) {
-    let mut engine = lifecycle_ecs::Engine::builder()
-        .runtime_handle(tokio::runtime::Handle::current())
-        .build();
+    let mut engine = engine_here();
     let log = SharedLog::default();
     engine.world_mut().insert_resource(log.clone());
     (engine, log)
