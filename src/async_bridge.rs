@@ -228,6 +228,7 @@ fn report_overdue(running: &RunningHooks, deadline: Duration) {
         {
             tracing::warn!(
                 service = %service,
+                kind = hook.kind,
                 hook = %hook.hook,
                 hook_type = %hook.hook_type,
                 elapsed_s = hook.elapsed.as_secs_f64(),

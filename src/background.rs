@@ -121,6 +121,7 @@ impl Engine {
         let active = ActiveHook {
             slot,
             name: config.name.clone(),
+            kind: K::NAME,
             hook_type: HookType::BackgroundTask,
             timeout: config.timeout,
         };

@@ -136,6 +136,7 @@ impl InFlightView for RunShared {
                 let meta = &self.meta[tracked.index as usize];
                 out.push(RunningHook {
                     service_id: Some(meta.service_id),
+                    kind: meta.service_id.kind().name(),
                     hook: meta.hook.clone(),
                     hook_type: meta.hook_type,
                     elapsed: now.saturating_duration_since(tracked.started),

@@ -137,6 +137,7 @@ impl HookRegistry {
         let active = ActiveHook {
             slot: slot.0,
             name,
+            kind: K::NAME,
             hook_type,
             timeout,
         };

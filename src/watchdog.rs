@@ -33,6 +33,7 @@ impl WatchdogThread {
                     std::thread::park_timeout(poll);
                     if let Some(hook) = running.overdue_sync_hook(deadline) {
                         tracing::warn!(
+                            kind = hook.kind,
                             hook = %hook.hook,
                             hook_type = %hook.hook_type,
                             elapsed_s = hook.elapsed.as_secs_f64(),

@@ -92,6 +92,7 @@ fn hooks_past_the_soft_deadline_are_reported_and_listed() {
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].service_id, Some(id));
         assert_eq!(&*seen[0].hook, "slow_future");
+        assert_eq!(seen[0].kind, "Base");
         assert_eq!(seen[0].elapsed, Duration::from_millis(1500));
         assert!(engine.running_hooks().snapshot().is_empty());
         let lines = warnings.0.lock().unwrap().clone();

@@ -50,7 +50,7 @@ pub fn enter_hook(
 ) -> impl FnMut(ResMut<PhaseContext>, Res<RunningHooks>) + Send + Sync + 'static {
     move |mut context: ResMut<PhaseContext>, running: Res<RunningHooks>| {
         take_system_error();
-        running.sync_started(hook.name.clone(), hook.hook_type);
+        running.sync_started(hook.name.clone(), hook.kind, hook.hook_type);
         let span = tracing::debug_span!(
             "hook",
             name = %hook.name,

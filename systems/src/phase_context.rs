@@ -22,6 +22,8 @@ pub struct ActiveHook {
     pub slot: u32,
     /// The hook's name.
     pub name: Arc<str>,
+    /// The kind it is registered for.
+    pub kind: &'static str,
     /// The hook's type.
     pub hook_type: HookType,
     /// The hook's own timeout for its async work (`None`: the engine's default).

@@ -11,6 +11,8 @@ use lifecycle_ecs_components::{HookType, ServiceId};
 pub struct RunningHook {
     /// The service, for a hook future; `None` for a sync hook (it runs over a whole batch).
     pub service_id: Option<ServiceId>,
+    /// The kind the hook was registered for (for a hook future: its service's kind).
+    pub kind: &'static str,
     /// The hook's name.
     pub hook: Arc<str>,
     /// The hook's type.
@@ -33,6 +35,7 @@ pub struct InFlightKey(u64);
 
 struct SyncEntry {
     hook: Arc<str>,
+    kind: &'static str,
     hook_type: HookType,
     started: std::time::Instant,
     warned: bool,
@@ -54,7 +57,7 @@ struct Registry {
 /// use lifecycle_ecs_components::HookType;
 /// use lifecycle_ecs_systems::RunningHooks;
 /// let running = RunningHooks::default();
-/// running.sync_started("connect".into(), HookType::OnInit);
+/// running.sync_started("connect".into(), "Worker", HookType::OnInit);
 /// assert_eq!(running.snapshot().len(), 1);
 /// running.sync_finished();
 /// assert!(running.snapshot().is_empty());
@@ -73,6 +76,7 @@ impl RunningHooks {
             let registry = self.registry();
             let sync = registry.sync_hook.as_ref().map(|entry| RunningHook {
                 service_id: None,
+                kind: entry.kind,
                 hook: entry.hook.clone(),
                 hook_type: entry.hook_type,
                 elapsed: entry.started.elapsed(),
@@ -95,9 +99,10 @@ impl RunningHooks {
     }
 
     /// A sync hook started.
-    pub fn sync_started(&self, hook: Arc<str>, hook_type: HookType) {
+    pub fn sync_started(&self, hook: Arc<str>, kind: &'static str, hook_type: HookType) {
         self.registry().sync_hook = Some(SyncEntry {
             hook,
+            kind,
             hook_type,
             started: std::time::Instant::now(),
             warned: false,
@@ -120,6 +125,7 @@ impl RunningHooks {
         entry.warned = true;
         Some(RunningHook {
             service_id: None,
+            kind: entry.kind,
             hook: entry.hook.clone(),
             hook_type: entry.hook_type,
             elapsed: entry.started.elapsed(),
