@@ -21,7 +21,7 @@
 //!   future dropped), and listed by [`Engine::abandoned_background_tasks`]; one that cannot be
 //!   dropped (its driver is blocked in sync code) is counted by
 //!   [`Engine::background_tasks_alive`] — never leaked silently.
-//! - A failed run is recorded in [`HookFailures`](crate::HookFailures) (it does not fail the
+//! - A failed run is recorded in [`HookFailures`] (it does not fail the
 //!   service, as in AIPerf); results reach the world over crossbeam-channel and are collected
 //!   whenever the engine drives (operations, `tick`, `run_for`, `run`).
 //! - Each run is bounded by the task's own [`HookConfig::timeout`] if it has one; the engine's

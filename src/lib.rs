@@ -44,6 +44,20 @@
 //! assert_eq!(start.moved, stop.moved);
 //! ```
 //!
+//! ## Async work, background tasks and shutdown
+//!
+//! - A hook hands I/O to tokio through [`HookTasks`]: its service stays in the transient state
+//!   until its futures finished; results count like a sync hook's. Futures are capped in flight,
+//!   time out ([`HookConfig::timeout`]), and a panic fails only their service.
+//! - Background tasks (AIPerf's `@background_task`): a batch system over the due services
+//!   ([`Engine::add_background_task`]) or a future per service and run
+//!   ([`Engine::add_async_background_task`], see [`async_background`] for cancellation).
+//! - [`StopHandle`] asks services to stop from anywhere; a service in the middle of `initialize`
+//!   or `start` has its hook futures cancelled and takes the stop path.
+//! - The run loop ([`Engine::run`], [`Engine::run_with_signals`]) drives timers and stop requests
+//!   until every service ended or a signal arrives; [`Engine::shutdown`] bounds the final stop.
+//! - Everything waits on tokio's clock: tests run on paused time.
+//!
 //! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
 
 pub mod async_background;
@@ -95,8 +109,8 @@ pub use lifecycle_ecs_systems::{ActiveHook, HookTasks, PhaseContext, StateChange
 pub mod prelude {
     #[doc(hidden)]
     pub use crate::{
-        Engine, ExitErrorInfo, HookError, HookFailures, HookTasks, HookType, Lifecycle,
-        LifecycleFlags, LifecycleState, Operation, OperationReport, Selection, ServiceId,
-        ServiceKind, StateChange, Targets,
+        BackgroundTaskParams, Engine, ExitErrorInfo, HookConfig, HookError, HookFailures,
+        HookTasks, HookType, Lifecycle, LifecycleFlags, LifecycleState, Operation, OperationReport,
+        RunEnd, Selection, ServiceId, ServiceKind, StateChange, StopHandle, Targets, TaskContext,
     };
 }

@@ -1,16 +1,4 @@
-//! Asking services to stop from anywhere: another thread, a tokio task, a hook, a signal handler.
-//!
-//! The engine is `&mut` while an operation runs, so code outside it cannot call
-//! [`Engine::stop`](crate::Engine::stop) then. A [`StopHandle`] queues the request instead and wakes
-//! the engine:
-//! - a service in the middle of an `initialize` or `start` phase has its hook futures **cancelled**
-//!   (dropped; recorded in [`OperationReport::cancelled`](crate::OperationReport::cancelled), not as
-//!   failures), runs no further hook of that phase, skips the phase's final state and takes the stop
-//!   path (ON_STOP hooks, children) to STOPPED;
-//! - any other request is carried out by the driver ([`Engine::run`](crate::Engine::run),
-//!   [`Engine::process_stop_requests`](crate::Engine::process_stop_requests)).
-//!
-//! A `stop` phase is never cancelled: its hooks are the clean-up.
+//! Asking services to stop from anywhere: the [`StopHandle`] and the engine's pending requests.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,9 +44,19 @@ struct StopShared {
     wake: Arc<Notify>,
 }
 
-/// A cloneable, thread-safe handle that asks the engine to stop services (see the
-/// [module docs](self) for what happens to a service mid-phase). Also a resource, so a hook can
-/// take `Res<StopHandle>`.
+/// A cloneable, thread-safe handle that asks the engine to stop services, from another thread, a
+/// tokio task, a hook (it is also a resource: `Res<StopHandle>`) or a signal handler.
+///
+/// The engine is `&mut` while an operation runs, so code outside it cannot call
+/// [`Engine::stop`] then; the handle queues the request and wakes the engine:
+/// - a service in the middle of an `initialize` or `start` phase has its hook futures
+///   **cancelled** (dropped; listed in [`OperationReport::cancelled`], not as failures), runs no
+///   further hook of that phase, skips the phase's final state and takes the stop path (ON_STOP
+///   hooks, children) to STOPPED;
+/// - any other request is carried out by the run loop ([`Engine::run`]) or
+///   [`Engine::process_stop_requests`].
+///
+/// A `stop` phase is never cancelled: its hooks are the clean-up.
 ///
 /// # Example
 /// ```

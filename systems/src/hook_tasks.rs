@@ -70,6 +70,12 @@ impl HookFutures {
 /// (the engine's default, 30 s, unless the hook has its own) fails its service with
 /// [`HookError::TimedOut`]; a panicking future fails it with the panic message.
 ///
+/// Cancellation: a future is dropped (so cancelled at the `.await` it is parked on) when it times
+/// out, when a stop request for its service arrives during an `initialize` or `start` phase (the
+/// service then takes the stop path; a `stop` phase's futures are never cancelled by a request),
+/// or when the wait for it is abandoned (a shutdown whose budget ran out). Code that must run
+/// regardless belongs in a `Drop` guard or an ON_STOP hook.
+///
 /// # Example
 /// ```
 /// use bevy_ecs::prelude::*;
