@@ -236,3 +236,34 @@ async fn every_future_is_counted_once_when_stops_arrive_under_load() {
     let rest_moved = rest.map_or(0, |report| report.moved);
     assert_eq!(stopped + rest_moved, leaving.len());
 }
+
+#[tokio::test(start_paused = true)]
+async fn stop_all_while_children_initialize_stops_the_whole_tree() {
+    let (mut engine, log) = engine_on_current_runtime();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "connect",
+            async_step("connect", Duration::from_secs(30), vec![]),
+        )
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "close", sync_step("close"))
+        .unwrap();
+    let parent = engine.spawn(Derived);
+    let children: Vec<Entity> = (0..3)
+        .map(|_| engine.spawn_child(parent, Base).unwrap())
+        .collect();
+    request_later(engine.stop_handle(), Duration::from_secs(1), None);
+
+    let report = engine.initialize_async(parent).await;
+
+    assert_eq!(report.moved, 0);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.cancelled.len(), 4, "the children and their parent");
+    for &service in children.iter().chain([&parent]) {
+        assert_eq!(engine.state(service), Some(LifecycleState::Stopped));
+        assert!(log.lines().contains(&tag("close", service)));
+        assert!(!log.lines().contains(&tag("connect", service)));
+    }
+}
