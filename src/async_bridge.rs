@@ -19,6 +19,7 @@ use crate::hook_future_driver::{
 };
 use crate::runtime::EngineRuntime;
 use crate::stop_handle::{PendingStops, StopHandle};
+use crate::watchdog::report_overdue_futures;
 
 /// Futures per driver below which a run uses fewer drivers than the runtime has workers.
 const MIN_SHARE: usize = 1_024;
@@ -186,7 +187,7 @@ impl AsyncBridge {
             tokio::select! {
                 () = self.wake.notified() => {}
                 () = &mut report_timer => {
-                    report_overdue(running, self.soft_deadline);
+                    report_overdue_futures(running, self.soft_deadline);
                     let next = report_timer.deadline() + self.soft_deadline;
                     report_timer.as_mut().reset(next);
                 }
@@ -216,25 +217,6 @@ impl Drop for RunGuard<'_> {
             for shared in &self.run.drivers {
                 shared.cancel(order.clone());
             }
-        }
-    }
-}
-
-/// Logs one warning per hook future running longer than `deadline`.
-fn report_overdue(running: &RunningHooks, deadline: Duration) {
-    for hook in running.snapshot() {
-        if hook.elapsed >= deadline
-            && let Some(service) = hook.service_id
-        {
-            tracing::warn!(
-                service = %service,
-                kind = hook.kind,
-                hook = %hook.hook,
-                hook_type = %hook.hook_type,
-                elapsed_s = hook.elapsed.as_secs_f64(),
-                "hook still running after {:.1}s",
-                hook.elapsed.as_secs_f64()
-            );
         }
     }
 }

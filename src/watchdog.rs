@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use lifecycle_ecs_systems::RunningHooks;
+use lifecycle_ecs_systems::{RunningHook, RunningHooks};
 
 use crate::engine::Engine;
 
@@ -32,14 +32,7 @@ impl WatchdogThread {
                 while !flag.load(Ordering::Relaxed) {
                     std::thread::park_timeout(poll);
                     if let Some(hook) = running.overdue_sync_hook(deadline) {
-                        tracing::warn!(
-                            kind = hook.kind,
-                            hook = %hook.hook,
-                            hook_type = %hook.hook_type,
-                            elapsed_s = hook.elapsed.as_secs_f64(),
-                            "sync hook still running after {:.1}s (it cannot be interrupted)",
-                            hook.elapsed.as_secs_f64()
-                        );
+                        warn_overdue(&hook);
                     }
                 }
             })
@@ -71,5 +64,37 @@ impl Engine {
     /// ```
     pub fn running_hooks(&self) -> RunningHooks {
         self.world.resource::<RunningHooks>().clone()
+    }
+}
+
+/// Logs one warning per hook future running longer than `deadline` (the async bridge calls this
+/// at each soft deadline while it waits).
+pub(crate) fn report_overdue_futures(running: &RunningHooks, deadline: Duration) {
+    for hook in running.snapshot() {
+        if hook.elapsed >= deadline && hook.service_id.is_some() {
+            warn_overdue(&hook);
+        }
+    }
+}
+
+/// The watchdog's warning about one hook past the soft deadline.
+fn warn_overdue(hook: &RunningHook) {
+    let elapsed = hook.elapsed.as_secs_f64();
+    match hook.service_id {
+        Some(service) => tracing::warn!(
+            service = %service,
+            kind = hook.kind,
+            hook = %hook.hook,
+            hook_type = %hook.hook_type,
+            elapsed_s = elapsed,
+            "hook still running after {elapsed:.1}s"
+        ),
+        None => tracing::warn!(
+            kind = hook.kind,
+            hook = %hook.hook,
+            hook_type = %hook.hook_type,
+            elapsed_s = elapsed,
+            "sync hook still running after {elapsed:.1}s (it cannot be interrupted)"
+        ),
     }
 }
