@@ -28,6 +28,7 @@ use tokio::time::{Duration, Instant, Sleep};
 use crate::async_background::TaskContext;
 use crate::background::{RETRY_DELAY, next_due};
 use crate::due_buckets::DueBuckets;
+use crate::hook_future_driver::drop_quietly;
 
 /// When one service's runs happen.
 #[derive(Clone, Copy)]
@@ -352,8 +353,7 @@ where
         let set: EntityHashSet = services.collect();
         for run in std::mem::take(&mut self.runs) {
             if set.contains(&run.entity) {
-                // A user future's destructor may panic; it must not take the driver down.
-                let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(run)));
+                drop_quietly(run);
             } else {
                 self.runs.push(run);
             }

@@ -192,8 +192,7 @@ impl Driver {
                 Some(ending) => {
                     report.ended += 1;
                     report.unsuccessful.push((tracked.index, ending));
-                    // A user future's destructor may panic; it must not take the driver down.
-                    let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(tracked)));
+                    drop_quietly(tracked);
                 }
                 None => {
                     let deadline = tracked.started + meta.timeout;
@@ -222,7 +221,7 @@ impl Driver {
             if order.covers(self.run.meta[index as usize].entity) {
                 report.ended += 1;
                 report.unsuccessful.push((index, Ending::Cancelled));
-                let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(future)));
+                drop_quietly(future);
             } else {
                 kept.push((index, future));
             }
@@ -303,4 +302,10 @@ impl Future for Driver {
             Poll::Pending
         }
     }
+}
+
+/// Drops a user future (cancelling it). Its destructor may panic; that must not take the driver
+/// down.
+pub(crate) fn drop_quietly<T>(future: T) {
+    let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(future)));
 }

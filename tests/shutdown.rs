@@ -105,26 +105,13 @@ fn several_drivers_share_the_futures_on_a_multi_thread_runtime_and_lose_none() {
         .max_in_flight(500)
         .build();
     let finished = Arc::new(AtomicUsize::new(0));
-    let counter = finished.clone();
     engine
         .add_named_hook::<Base, _>(
             HookType::OnInit,
             "io",
-            move |mut targets: Targets<Base>, mut tasks: HookTasks| {
-                targets.for_each(|entity, ()| {
-                    let counter = counter.clone();
-                    let fails = entity.index_u32() % 10 == 0;
-                    tasks.spawn(entity, async move {
-                        tokio::task::yield_now().await;
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        if fails {
-                            Err(HookError::from("refused"))
-                        } else {
-                            Ok(())
-                        }
-                    });
-                });
-            },
+            counted_io(finished.clone(), Duration::ZERO, |entity| {
+                entity.index_u32() % 10 == 0
+            }),
         )
         .unwrap();
     let services = engine.spawn_batch(Base, 5_000);

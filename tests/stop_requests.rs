@@ -13,6 +13,20 @@ use common::*;
 use lifecycle_ecs::prelude::*;
 use lifecycle_ecs::{Engine, StopHandle};
 
+/// Registers an ON_INIT `connect` hook whose futures take `delay`, and an ON_STOP `close` hook.
+fn add_connect_and_close(engine: &mut Engine, delay: Duration) {
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "connect",
+            async_step("connect", delay, vec![]),
+        )
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnStop, "close", sync_step("close"))
+        .unwrap();
+}
+
 /// Asks `handle` to stop `who` (all when `None`) after `delay`.
 fn request_later(handle: StopHandle, delay: Duration, who: Option<Entity>) {
     tokio::spawn(async move {
@@ -27,18 +41,9 @@ fn request_later(handle: StopHandle, delay: Duration, who: Option<Entity>) {
 #[tokio::test(start_paused = true)]
 async fn a_stop_mid_phase_cancels_its_futures_and_takes_the_stop_path() {
     let (mut engine, log) = engine_on_current_runtime();
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnInit,
-            "connect",
-            async_step("connect", Duration::from_secs(10), vec![]),
-        )
-        .unwrap();
+    add_connect_and_close(&mut engine, Duration::from_secs(10));
     engine
         .add_named_hook::<Base, _>(HookType::OnInit, "after", sync_step("after"))
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "close", sync_step("close"))
         .unwrap();
     let services = engine.spawn_batch(Base, 3);
     let leaving = services[1];
@@ -186,21 +191,11 @@ async fn every_future_is_counted_once_when_stops_arrive_under_load() {
         .max_in_flight(100)
         .build();
     let finished = Arc::new(AtomicUsize::new(0));
-    let counter = finished.clone();
     engine
         .add_named_hook::<Base, _>(
             HookType::OnInit,
             "io",
-            move |mut targets: Targets<Base>, mut tasks: HookTasks| {
-                targets.for_each(|entity, ()| {
-                    let counter = counter.clone();
-                    tasks.spawn(entity, async move {
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        Ok::<(), HookError>(())
-                    });
-                });
-            },
+            counted_io(finished.clone(), Duration::from_millis(1), |_| false),
         )
         .unwrap();
     let services = engine.spawn_batch(Base, 10_000);
@@ -240,16 +235,7 @@ async fn every_future_is_counted_once_when_stops_arrive_under_load() {
 #[tokio::test(start_paused = true)]
 async fn stop_all_while_children_initialize_stops_the_whole_tree() {
     let (mut engine, log) = engine_on_current_runtime();
-    engine
-        .add_named_hook::<Base, _>(
-            HookType::OnInit,
-            "connect",
-            async_step("connect", Duration::from_secs(30), vec![]),
-        )
-        .unwrap();
-    engine
-        .add_named_hook::<Base, _>(HookType::OnStop, "close", sync_step("close"))
-        .unwrap();
+    add_connect_and_close(&mut engine, Duration::from_secs(30));
     let parent = engine.spawn(Derived);
     let children: Vec<Entity> = (0..3)
         .map(|_| engine.spawn_child(parent, Base).unwrap())

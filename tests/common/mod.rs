@@ -169,3 +169,31 @@ pub fn async_step(
         });
     }
 }
+
+/// A hook whose future per target waits `delay` (or yields once when zero), counts itself in
+/// `finished`, and fails with "refused" for the targets `fails` picks.
+pub fn counted_io(
+    finished: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    delay: std::time::Duration,
+    fails: fn(Entity) -> bool,
+) -> impl FnMut(Targets<Base>, HookTasks) + Send + Sync {
+    move |mut targets: Targets<Base>, mut tasks: HookTasks| {
+        targets.for_each(|entity, ()| {
+            let finished = finished.clone();
+            let fail = fails(entity);
+            tasks.spawn(entity, async move {
+                if delay.is_zero() {
+                    tokio::task::yield_now().await;
+                } else {
+                    tokio::time::sleep(delay).await;
+                }
+                finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if fail {
+                    Err(HookError::from("refused"))
+                } else {
+                    Ok(())
+                }
+            });
+        });
+    }
+}
