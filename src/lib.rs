@@ -67,10 +67,12 @@ mod attached_hooks;
 mod background;
 mod due_buckets;
 mod engine;
+mod failure_log;
 mod hook_future_driver;
 mod hook_registry;
 mod hook_runner;
 mod kind_registry;
+mod operation_scope;
 mod report;
 mod run_loop;
 mod runtime;
@@ -89,6 +91,7 @@ pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};
 pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
+pub use report::OperationFailedError;
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
 pub use run_loop::{RunEnd, SignalledRun};
 pub use runtime::{
@@ -113,4 +116,6 @@ pub mod prelude {
         HookTasks, HookType, Lifecycle, LifecycleFlags, LifecycleState, Operation, OperationReport,
         RunEnd, Selection, ServiceId, ServiceKind, StateChange, StopHandle, Targets, TaskContext,
     };
+    #[doc(hidden)]
+    pub use crate::{OperationError, try_operation, try_operation_async};
 }

@@ -81,6 +81,76 @@ impl OperationReport {
     pub fn failed_entities(&self) -> impl Iterator<Item = Entity> + '_ {
         self.failed.iter().map(|failed| failed.entity)
     }
+
+    /// The report as a `Result`: `Ok` when [clean](Self::is_clean) (cancelled services are not
+    /// errors), for `?` and named operation scopes
+    /// ([`Engine::try_operation`](crate::Engine::try_operation)).
+    ///
+    /// # Errors
+    /// [`OperationFailedError`] holding the report when a service was refused or failed, or a
+    /// selected entity is not a service.
+    pub fn into_result(self) -> Result<Self, OperationFailedError> {
+        if self.is_clean() {
+            Ok(self)
+        } else {
+            Err(OperationFailedError(Box::new(self)))
+        }
+    }
+
+    /// What went wrong first (for [`OperationFailedError`]'s message), and how many services
+    /// went wrong in all.
+    fn first_problem(&self) -> (String, usize) {
+        let count = self.invalid.len() + self.failed.len() + self.not_services.len();
+        let first = if let Some(refused) = self.invalid.first() {
+            refused.to_string()
+        } else if let Some(failed) = self.failed.first() {
+            match failed.exit_errors.first() {
+                Some(error) => format!(
+                    "{} failed ({}): {}",
+                    failed.service_id, error.operation, error.error_details.message
+                ),
+                None => format!("{} failed", failed.service_id),
+            }
+        } else if let Some(entity) = self.not_services.first() {
+            format!("{entity} is not a service")
+        } else {
+            String::new()
+        };
+        (first, count)
+    }
+}
+
+/// An operation refused or failed some services (or was given entities that are not services):
+/// [`OperationReport::into_result`]'s error. It holds the report.
+///
+/// Its message is the first problem (an [`InvalidStateError`]'s message, or a failed service's
+/// first exit error), followed by how many more services had one.
+///
+/// # Example
+/// ```
+/// use lifecycle_ecs::prelude::*;
+/// let mut engine = Engine::new();
+/// let service = engine.spawn(Lifecycle);
+/// let error = engine.start(service).into_result().unwrap_err();
+/// assert!(error.to_string().starts_with("Cannot start from state created for Lifecycle"));
+/// assert_eq!(error.report().invalid.len(), 1);
+/// ```
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{}", describe(.0))]
+pub struct OperationFailedError(pub Box<OperationReport>);
+
+impl OperationFailedError {
+    /// The report of the operation that went wrong.
+    pub fn report(&self) -> &OperationReport {
+        &self.0
+    }
+}
+
+fn describe(report: &OperationReport) -> String {
+    match report.first_problem() {
+        (first, 0 | 1) => first,
+        (first, count) => format!("{first} (and {} more services)", count - 1),
+    }
 }
 
 /// The outcome of `initialize_and_start`: both operations' reports.
@@ -96,5 +166,20 @@ impl InitializeAndStartReport {
     /// Whether both steps were clean.
     pub fn is_clean(&self) -> bool {
         self.initialize.is_clean() && self.start.is_clean()
+    }
+
+    /// The report as a `Result`: `Ok` when both steps were clean (see
+    /// [`OperationReport::into_result`]).
+    ///
+    /// # Errors
+    /// [`OperationFailedError`] holding the first step that was not clean.
+    pub fn into_result(self) -> Result<Self, OperationFailedError> {
+        if !self.initialize.is_clean() {
+            return Err(OperationFailedError(Box::new(self.initialize)));
+        }
+        if !self.start.is_clean() {
+            return Err(OperationFailedError(Box::new(self.start)));
+        }
+        Ok(self)
     }
 }

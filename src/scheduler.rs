@@ -13,20 +13,27 @@
 //! phase's remaining hooks run (collect-all); then the failed services take the stop path and end
 //! FAILED with one exit error for the phase. A failed child fails its parent (AIPerf leaves the
 //! parent stuck in its transient state; this engine fails it with an error naming the children).
+//!
+//! The exit error's `operation` is the title of the state at failure (AIPerf's `fail()`): the
+//! phase's transient state, or the final state when an ON_STATE_CHANGE hook failed on entering it;
+//! a failure from a named operation scope ([`try_operation`](crate::try_operation)) is recorded
+//! under the scope's name instead, once, and logged `Failed to <name>: <error>` at `error` level.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use bevy_ecs::entity::{Entity, EntityHashMap, EntityHashSet};
 use lifecycle_ecs_components::{
     ErrorDetails, ExitErrorInfo, ExitErrors, HOOK_ERRORS_TYPE, HookError, HookFailure,
-    HookFailures, HookType, LifecycleChildren, LifecycleFlags, LifecycleParent, LifecycleState,
-    Operation, ServiceId,
+    HookFailures, HookType, InvalidStateError, LifecycleChildren, LifecycleFlags, LifecycleParent,
+    LifecycleState, Operation, OperationError, ServiceId,
 };
 use lifecycle_ecs_systems::transition::Refusals;
 use lifecycle_ecs_systems::{HookFutures, HookProgress, PhaseContext, RunningHooks, StateChange};
 
 use crate::engine::Engine;
+use crate::failure_log::FailureLog;
 use crate::report::{FailedService, InitializeAndStartReport, OperationReport};
 use crate::selection::Selection;
 
@@ -73,7 +80,21 @@ struct Run {
     failed: Vec<Entity>,
     /// > 0 while running a fail path (its stops do not count as the operation's moves).
     fail_path: u32,
+    /// The `error` log of failures under named operation scopes.
+    log: FailureLog,
 }
+
+/// One failed service of a phase: the parts of its exit error.
+struct PhaseFailure {
+    entity: Entity,
+    /// AIPerf's comma-joined `"<Kind>.<hook>: <error>"` of its failures (but `scope`).
+    message: String,
+    /// Its first failure that came out of a named operation scope: it names the exit error.
+    scope: Option<OperationError>,
+}
+
+/// Separates a scoped exit error's message from the phase's other failures.
+const ALSO_FAILED: &str = "; also failed: ";
 
 /// How services that just changed state are found (for ON_STATE_CHANGE hooks).
 enum Changed<'a> {
@@ -131,49 +152,79 @@ impl Engine {
         runtime.block_on(self.run_operation_async(operation, selection))
     }
 
-    /// Initializes, then starts, the selected services (AIPerf's `initialize_and_start`). A service
-    /// that initialize refused gets an exit error with operation `"Initialize"` and is not started;
-    /// one that start refuses gets one with operation `"Start"`.
+    /// Initializes, then starts, the selected services (AIPerf's `initialize_and_start`).
+    ///
+    /// A service that initialize refused gets an exit error with operation `"Initialize"` and is
+    /// not started; one that start refuses gets one with operation `"Start"`. Each refusal is
+    /// logged once at `error` level, `Failed to initialize: <error>` / `Failed to start: <error>`
+    /// (the first 100 services of a step one by one, then one line counting the rest). Services
+    /// that failed initialize (they have their phase's exit error already) or that a stop request
+    /// withdrew from it (a cancellation, not an error: [`OperationReport::cancelled`]) are not
+    /// started either, and get no exit error from the start step.
+    ///
+    /// # Panics
+    /// As [`initialize`](Self::initialize): if async hook work must be awaited while the calling
+    /// thread is already inside a tokio runtime (use
+    /// [`initialize_and_start_async`](Self::initialize_and_start_async) there).
     pub fn initialize_and_start(
         &mut self,
         selection: impl Into<Selection>,
     ) -> InitializeAndStartReport {
+        let runtime = self.bridge.runtime().clone();
+        runtime.block_on(self.initialize_and_start_async(selection.into()))
+    }
+
+    /// [`initialize_and_start`](Self::initialize_and_start) for async code.
+    ///
+    /// # Cancel safety
+    /// As the `_async` operations: dropping the future mid-phase leaves the engine consistent, and
+    /// the start step then does not run.
+    pub async fn initialize_and_start_async(
+        &mut self,
+        selection: impl Into<Selection>,
+    ) -> InitializeAndStartReport {
         let selection = selection.into();
-        let initialize = self.initialize(selection.clone());
+        let initialize = self
+            .run_operation_async(Operation::Initialize, selection.clone())
+            .await;
         let skip: EntityHashSet = initialize
             .invalid
             .iter()
             .map(|error| error.entity)
             .chain(initialize.failed_entities())
+            .chain(initialize.cancelled.iter().copied())
             .collect();
-        for error in &initialize.invalid {
-            self.record_operation_error(
-                error.entity,
-                "Initialize",
-                "InvalidStateError",
-                error.to_string(),
-            );
-        }
+        self.record_refused_step("Initialize", &initialize.invalid);
         let start_selection = match selection {
             Selection::All => Selection::All,
+            Selection::Many(list) if skip.is_empty() => Selection::Many(list),
             Selection::Many(list) => {
                 Selection::Many(list.into_iter().filter(|e| !skip.contains(e)).collect())
             }
         };
-        let mut start = self.start(start_selection);
-        start.invalid.retain(|error| !skip.contains(&error.entity));
-        for error in &start.invalid {
-            self.record_operation_error(
-                error.entity,
-                "Start",
-                "InvalidStateError",
-                error.to_string(),
-            );
+        let mut start = self
+            .run_operation_async(Operation::Start, start_selection)
+            .await;
+        if !skip.is_empty() {
+            start.invalid.retain(|error| !skip.contains(&error.entity));
         }
+        self.record_refused_step("Start", &start.invalid);
         InitializeAndStartReport { initialize, start }
     }
 
-    fn record_operation_error(
+    /// Records and logs the exit error of each service a step of `initialize_and_start` refused.
+    fn record_refused_step(&mut self, operation: &str, refused: &[InvalidStateError]) {
+        let mut log = FailureLog::default();
+        for error in refused {
+            let message = error.to_string();
+            log.failed(&error.service_id.to_string(), operation, &message);
+            self.record_operation_error(error.entity, operation, "InvalidStateError", message);
+        }
+        log.finish();
+    }
+
+    /// Records an exit error `{type: kind, message}` for `operation` on a service.
+    pub(crate) fn record_operation_error(
         &mut self,
         entity: Entity,
         operation: &str,
@@ -207,6 +258,7 @@ impl Engine {
             pending: BTreeMap::new(),
             failed: Vec::new(),
             fail_path: 0,
+            log: FailureLog::default(),
         };
         match selection {
             Selection::All => {
@@ -235,6 +287,7 @@ impl Engine {
                 }
             }
         }
+        run.log.finish();
         let mut report = run.report;
         report.failed = run
             .failed
@@ -698,38 +751,49 @@ impl Engine {
     }
 
     /// The services in `state` at `depth` with failures recorded since `since`, in first-failure
-    /// order, each with its exit-error message (AIPerf's comma-joined `"<Kind>.<hook>: <error>"`).
-    fn failed_since(
-        &self,
-        since: usize,
-        state: LifecycleState,
-        depth: u8,
-    ) -> Vec<(Entity, String)> {
+    /// order, each with its exit error's parts (see [`PhaseFailure`]).
+    fn failed_since(&self, since: usize, state: LifecycleState, depth: u8) -> Vec<PhaseFailure> {
         self.failed_where(since, |entity| self.in_batch(entity, state, depth))
     }
 
     /// The services `admit` picks with failures recorded since `since` (see `failed_since`).
-    fn failed_where(&self, since: usize, admit: impl Fn(Entity) -> bool) -> Vec<(Entity, String)> {
+    fn failed_where(&self, since: usize, admit: impl Fn(Entity) -> bool) -> Vec<PhaseFailure> {
         let failures = self.world.resource::<HookFailures>().since(since);
-        let mut out: Vec<(Entity, String)> = Vec::new();
+        let mut out: Vec<PhaseFailure> = Vec::new();
         let mut index: EntityHashMap<usize> = EntityHashMap::default();
         for failure in failures {
-            if let Some(&slot) = index.get(&failure.entity) {
-                let message = &mut out[slot].1;
-                message.push(',');
-                message.push_str(&failure.to_string());
+            let slot = match index.get(&failure.entity) {
+                Some(&slot) => slot,
+                None => {
+                    if !admit(failure.entity) {
+                        continue;
+                    }
+                    index.insert(failure.entity, out.len());
+                    out.push(PhaseFailure {
+                        entity: failure.entity,
+                        message: String::new(),
+                        scope: None,
+                    });
+                    out.len() - 1
+                }
+            };
+            let entry = &mut out[slot];
+            if entry.scope.is_none()
+                && let Some(scope) = failure.error.operation_scope()
+            {
+                entry.scope = Some(scope.clone());
                 continue;
             }
-            if !admit(failure.entity) {
-                continue;
+            if !entry.message.is_empty() {
+                entry.message.push(',');
             }
-            index.insert(failure.entity, out.len());
-            out.push((failure.entity, failure.to_string()));
+            // Writing to a `String` cannot fail.
+            let _ = write!(entry.message, "{failure}");
         }
         out
     }
 
-    fn push_exit_error(&mut self, entity: Entity, info: ExitErrorInfo) {
+    pub(crate) fn push_exit_error(&mut self, entity: Entity, info: ExitErrorInfo) {
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(
                 service = info.service_id.as_deref().unwrap_or("?"),
@@ -749,24 +813,54 @@ impl Engine {
         }
     }
 
-    fn record_phase_failures(&mut self, operation: Operation, failed: &[(Entity, String)]) {
-        for (entity, message) in failed {
+    /// Records each failed service's one exit error for the phase: under the phase's `title`
+    /// (`"Initializing"`, or the final state's title when an ON_STATE_CHANGE hook failed on
+    /// entering it), or under the name of the named operation scope a failure came out of (logged
+    /// as `Failed to <name>: <error>`; the phase's other failures are listed in its message).
+    fn record_phase_failures(
+        &mut self,
+        title: &'static str,
+        failed: Vec<PhaseFailure>,
+        log: &mut FailureLog,
+    ) {
+        for failure in failed {
             let service_id = self
                 .world
-                .get::<ServiceId>(*entity)
+                .get::<ServiceId>(failure.entity)
                 .map(ToString::to_string);
-            self.push_exit_error(
-                *entity,
-                ExitErrorInfo {
+            let info = match failure.scope {
+                None => ExitErrorInfo {
                     error_details: ErrorDetails {
                         code: None,
                         error_type: Some(HOOK_ERRORS_TYPE.to_owned()),
-                        message: message.clone(),
+                        message: failure.message,
                     },
-                    operation: operation.title().to_owned(),
+                    operation: title.to_owned(),
                     service_id,
                 },
-            );
+                Some(scope) => {
+                    let mut message = scope.to_string();
+                    log.failed(
+                        service_id.as_deref().unwrap_or("?"),
+                        scope.operation(),
+                        &message,
+                    );
+                    if !failure.message.is_empty() {
+                        message.push_str(ALSO_FAILED);
+                        message.push_str(&failure.message);
+                    }
+                    ExitErrorInfo {
+                        error_details: ErrorDetails {
+                            code: None,
+                            error_type: Some(scope.error_type().to_owned()),
+                            message,
+                        },
+                        operation: scope.operation().to_owned(),
+                        service_id,
+                    }
+                }
+            };
+            self.push_exit_error(failure.entity, info);
         }
     }
 
@@ -815,12 +909,12 @@ impl Engine {
         let final_state = operation.final_state();
         let depth = batch.depth;
         let failed = self.failed_since(phase_start, batch.state, depth);
-        let failed_entities: Vec<Entity> = failed.iter().map(|(entity, _)| *entity).collect();
+        let failed_entities: Vec<Entity> = failed.iter().map(|failure| failure.entity).collect();
         let mark = (!state_hooks).then_some(operation);
 
         if operation == Operation::Stop {
             self.set_states(&failed_entities, LifecycleState::Failed);
-            self.record_phase_failures(operation, &failed);
+            self.record_phase_failures(operation.title(), failed, &mut run.log);
             let mut moved = self.move_batch(&batch, final_state, mark);
             let mut all_failed = failed_entities;
             if state_hooks {
@@ -843,9 +937,11 @@ impl Engine {
                 )
                 .await;
                 let late = self.failed_since(since, final_state, depth);
-                let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
+                let late_entities: Vec<Entity> =
+                    late.iter().map(|failure| failure.entity).collect();
                 self.set_states(&late_entities, LifecycleState::Failed);
-                self.record_phase_failures(operation, &late);
+                // Failed on entering STOPPED: AIPerf records the state at failure, "Stopped".
+                self.record_phase_failures(final_state.title(), late, &mut run.log);
                 self.fire_state_change(
                     Changed::List(&late_entities),
                     final_state,
@@ -873,7 +969,7 @@ impl Engine {
             let failed = self.failed_where(phase_start, |entity| {
                 leaving.contains(&entity) || self.in_batch(entity, batch.state, depth)
             });
-            let entities = failed.iter().map(|(entity, _)| *entity).collect();
+            let entities = failed.iter().map(|failure| failure.entity).collect();
             (failed, entities)
         };
         // Failed services leave the transient state first, so the final move (possibly a dense
@@ -894,7 +990,7 @@ impl Engine {
             self.fire_state_change(Changed::Batch(&finished), batch.state, final_state)
                 .await;
             late = self.failed_since(since, final_state, depth);
-            let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
+            let late_entities: Vec<Entity> = late.iter().map(|failure| failure.entity).collect();
             self.set_states(&late_entities, LifecycleState::Stopping);
             for &entity in &late_entities {
                 self.request_stop(entity);
@@ -926,12 +1022,13 @@ impl Engine {
         if failed.is_empty() && late.is_empty() {
             return Vec::new();
         }
-        self.record_phase_failures(operation, &failed);
-        self.record_phase_failures(operation, &late);
+        let late_entities: Vec<Entity> = late.iter().map(|failure| failure.entity).collect();
+        self.record_phase_failures(operation.title(), failed, &mut run.log);
+        // Failed on entering the final state: AIPerf records the state at failure ("Running").
+        self.record_phase_failures(final_state.title(), late, &mut run.log);
 
         // The fail path: a stop of the failed services (reverse stop hooks, children), then FAILED.
         let stop_start = self.failure_count();
-        let late_entities: Vec<Entity> = late.iter().map(|(entity, _)| *entity).collect();
         if state_hooks {
             self.fire_state_change(
                 Changed::List(&failed_entities),

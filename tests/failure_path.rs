@@ -299,7 +299,59 @@ fn a_state_change_hook_failing_on_the_final_state_takes_the_fail_path() {
         ]
     );
     assert!(!engine.flags(service).unwrap().was_started());
-    assert_eq!(engine.exit_errors(service)[0].operation, "Starting");
+    // AIPerf's `fail()` records the state at the time of failure: RUNNING, not the phase.
+    assert_eq!(engine.exit_errors(service)[0].operation, "Running");
+}
+
+#[test]
+fn a_state_change_hook_failing_on_entering_a_final_state_records_that_states_title() {
+    for (state, title) in [
+        (LifecycleState::Initialized, "Initialized"),
+        (LifecycleState::Running, "Running"),
+        (LifecycleState::Stopped, "Stopped"),
+    ] {
+        let mut engine = engine_with_log();
+        engine
+            .add_named_hook::<Base, _>(HookType::OnStateChange, "guard", fail_on_entering(state))
+            .unwrap();
+        let service = engine.spawn(Base);
+        engine.initialize_and_start(service);
+        engine.stop(service);
+        assert_eq!(
+            engine.state(service),
+            Some(LifecycleState::Failed),
+            "{state}"
+        );
+        let errors = engine.exit_errors(service);
+        assert_eq!(errors.len(), 1, "{state}: {errors:?}");
+        assert_eq!(errors[0].operation, title);
+        assert_eq!(
+            errors[0].error_details.message,
+            format!("Base.guard: refuse {state}")
+        );
+    }
+}
+
+#[test]
+fn a_state_change_hook_failing_on_entering_stopped_in_the_fail_path_records_stopped() {
+    let mut engine = engine_with_log();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnStateChange,
+            "guard",
+            fail_on_entering(LifecycleState::Stopped),
+        )
+        .unwrap();
+    let service = engine.spawn(Base);
+    add_failing_hook::<Base>(&mut engine, HookType::OnInit, "i", "boom", vec![service]);
+    engine.initialize(service);
+    let operations: Vec<&str> = engine
+        .exit_errors(service)
+        .iter()
+        .map(|error| error.operation.as_str())
+        .collect();
+    assert_eq!(operations, ["Initializing", "Stopped"]);
+    assert_eq!(engine.state(service), Some(LifecycleState::Failed));
 }
 
 #[test]

@@ -17,8 +17,17 @@ pub struct ErrorDetails {
 
 /// AIPerf's `ExitErrorInfo`: why a service failed, and in which operation.
 ///
-/// `operation` is `"Initializing"`, `"Starting"` or `"Stopping"` for a failed phase; `message` joins
-/// `"<Kind>.<hook>: <error>"` for each failed hook with commas, as AIPerf's multi-error does.
+/// `operation` is, as AIPerf's `fail()` records it, the title of the state at the time of failure:
+/// `"Initializing"`, `"Starting"` or `"Stopping"` for a failed phase (`type` [`HOOK_ERRORS_TYPE`],
+/// `message` joining `"<Kind>.<hook>: <error>"` for each failed hook with commas, as AIPerf's
+/// multi-error does), or `"Initialized"`, `"Running"`, `"Stopped"` when an ON_STATE_CHANGE hook
+/// failed on entering that final state. A refused step of `initialize_and_start` records
+/// `"Initialize"` / `"Start"` (`type` `"InvalidStateError"`).
+///
+/// A failure that came out of a named operation scope ([`try_operation`](crate::try_operation))
+/// records the scope's name as given instead (`"Connect To DB"`), `type` = the scoped error's type
+/// name and `message` = its message; when other hooks of the same phase failed too, they follow in
+/// the message after `"; also failed: "` (comma-joined as above). One exit error per failed phase.
 ///
 /// # Example
 /// ```

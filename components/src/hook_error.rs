@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::ServiceId;
+use crate::{OperationError, ServiceId};
 
 type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -60,6 +60,13 @@ impl HookError {
             Self::Failed(error) => Some(&**error),
             _ => None,
         }
+    }
+
+    /// The named operation scope this error came out of ([`try_operation`](crate::try_operation)
+    /// or [`try_operation_async`](crate::try_operation_async)), if any: a
+    /// [`HookError::Failed`] wrapping an [`OperationError`].
+    pub fn operation_scope(&self) -> Option<&OperationError> {
+        self.source_error()?.downcast_ref::<OperationError>()
     }
 }
 
