@@ -242,7 +242,9 @@ impl Default for Engine {
 
 impl Engine {
     /// An engine with an empty world, the root kind registered, and its own current-thread
-    /// tokio runtime for async hook work.
+    /// tokio runtime for async hook work. Inside async code (a `#[tokio::test]`, a
+    /// `#[tokio::main]`) use the `_async` operations: their futures run on the runtime awaiting
+    /// them (see [`EngineRuntime`]).
     pub fn new() -> Self {
         EngineBuilder::default().build()
     }

@@ -49,7 +49,10 @@ impl Engine {
         selection: impl Into<Selection>,
     ) -> Vec<HookFailure> {
         let runtime = self.bridge.runtime().clone();
-        runtime.block_on(self.run_hooks_async(hook_type, selection.into()))
+        runtime.block_on_for(
+            "`Engine::run_hooks_async(…).await`",
+            self.run_hooks_async(hook_type, selection.into()),
+        )
     }
 
     /// [`run_hooks`](Self::run_hooks) for async code.

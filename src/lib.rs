@@ -71,6 +71,7 @@ mod hook_future_driver;
 mod hook_registry;
 mod hook_runner;
 mod kind_registry;
+mod owned_runtime;
 mod report;
 mod run_loop;
 mod runtime;
@@ -89,6 +90,7 @@ pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};
 pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
+pub use owned_runtime::OwnedRuntime;
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
 pub use run_loop::{RunEnd, SignalledRun};
 pub use runtime::{

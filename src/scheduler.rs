@@ -85,11 +85,19 @@ impl Engine {
     /// Initializes the selected services: CREATED → INITIALIZING → INITIALIZED, running ON_INIT
     /// hooks (children first). Services in other states are ignored or refused as AIPerf's table
     /// says; see [`OperationReport`].
+    ///
+    /// # Panics
+    /// Panics if async hook work must be awaited while the calling thread is in a
+    /// current-thread tokio runtime's context: use [`initialize_async`](Self::initialize_async) there.
     pub fn initialize(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_blocking(Operation::Initialize, selection.into())
     }
 
     /// Starts the selected services: INITIALIZED → STARTING → RUNNING, running ON_START hooks.
+    ///
+    /// # Panics
+    /// Panics if async hook work must be awaited while the calling thread is in a
+    /// current-thread tokio runtime's context: use [`start_async`](Self::start_async) there.
     pub fn start(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_blocking(Operation::Start, selection.into())
     }
@@ -97,6 +105,10 @@ impl Engine {
     /// Stops the selected services: → STOPPING → STOPPED, running ON_STOP hooks in reverse, then
     /// children in reverse attach order. Gated by the stop-requested flag only: works from CREATED,
     /// and a second stop is ignored.
+    ///
+    /// # Panics
+    /// Panics if async hook work must be awaited while the calling thread is in a
+    /// current-thread tokio runtime's context: use [`stop_async`](Self::stop_async) there.
     pub fn stop(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_blocking(Operation::Stop, selection.into())
     }
@@ -124,16 +136,25 @@ impl Engine {
     /// runtime; otherwise it blocks on the engine's runtime until the hooks' futures are done.
     ///
     /// # Panics
-    /// Panics if async hook work must be awaited while the calling thread is already inside a
-    /// tokio runtime (use the `_async` operations there).
+    /// Panics if async hook work must be awaited while the calling thread is in a
+    /// current-thread tokio runtime's context (use the `_async` operations there).
     fn run_blocking(&mut self, operation: Operation, selection: Selection) -> OperationReport {
+        let async_method = match operation {
+            Operation::Initialize => "`Engine::initialize_async(…).await`",
+            Operation::Start => "`Engine::start_async(…).await`",
+            Operation::Stop => "`Engine::stop_async(…).await`",
+        };
         let runtime = self.bridge.runtime().clone();
-        runtime.block_on(self.run_operation_async(operation, selection))
+        runtime.block_on_for(async_method, self.run_operation_async(operation, selection))
     }
 
     /// Initializes, then starts, the selected services (AIPerf's `initialize_and_start`). A service
     /// that initialize refused gets an exit error with operation `"Initialize"` and is not started;
     /// one that start refuses gets one with operation `"Start"`.
+    ///
+    /// # Panics
+    /// As [`initialize`](Self::initialize) and [`start`](Self::start) (in async code, await
+    /// [`initialize_async`](Self::initialize_async) then [`start_async`](Self::start_async)).
     pub fn initialize_and_start(
         &mut self,
         selection: impl Into<Selection>,
