@@ -404,7 +404,7 @@ impl Engine {
     }
 
     /// Registers a per-service hook: `f` runs once per target service of kind `K` with its `D`
-    /// components; an `Err` fails that service only.
+    /// components; an `Err` or a panic fails that service only (the others still run).
     ///
     /// # Errors
     /// [`HookRegistrationError::Unsupported`] if neither `K` nor its bases provide `hook_type`.
@@ -440,7 +440,7 @@ impl Engine {
         E: Into<HookError> + 'static,
         F: for<'a, 'b> FnMut(Entity, D::Item<'a, 'b>) -> Result<(), E> + Send + Sync + 'static,
     {
-        let system = move |mut targets: Targets<K, D>| targets.try_for_each(&mut f);
+        let system = move |mut targets: Targets<K, D>| targets.try_for_each_isolated(&mut f);
         self.add_named_hook::<K, _>(hook_type, name, system)
     }
 
