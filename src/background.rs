@@ -227,6 +227,8 @@ impl Engine {
 
     /// [`tick`](Self::tick) for async code.
     pub async fn tick_async(&mut self) -> TickReport {
+        // The tick reads its runs' failures back: the window must not drop them meanwhile.
+        let hold = self.world.resource::<HookFailures>().hold();
         self.collect_background_failures();
         let mut report = TickReport::default();
         for index in 0..self.background.tasks.len() {
@@ -236,7 +238,7 @@ impl Engine {
                 continue;
             }
             let list: Vec<Entity> = ready.iter().map(|(entity, _)| *entity).collect();
-            let failures_start = self.world.resource::<HookFailures>().len();
+            let failures_start = self.world.resource::<HookFailures>().mark();
             self.world.resource_mut::<PhaseContext>().begin_sparse(
                 None,
                 Some(LifecycleState::Running),
@@ -273,6 +275,7 @@ impl Engine {
                 self.reschedule(index, entity, due, finished, failed.contains(&entity));
             }
         }
+        self.world.resource_mut::<HookFailures>().release(hold);
         report
     }
 

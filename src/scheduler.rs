@@ -221,6 +221,8 @@ impl Engine {
     ) -> OperationReport {
         let started = Instant::now();
         let _span = tracing::info_span!("operation", operation = operation.verb()).entered();
+        // The phases read their failures back: the window must not drop them meanwhile.
+        let failures_hold = self.world.resource::<HookFailures>().hold();
         self.collect_stop_requests();
         self.collect_background_failures();
         let mut run = Run {
@@ -281,6 +283,9 @@ impl Engine {
             );
         }
         self.publish_watched();
+        self.world
+            .resource_mut::<HookFailures>()
+            .release(failures_hold);
         report.elapsed = started.elapsed();
         report
     }
@@ -290,7 +295,7 @@ impl Engine {
     }
 
     fn failure_count(&self) -> usize {
-        self.world.resource::<HookFailures>().len()
+        self.world.resource::<HookFailures>().mark()
     }
 
     /// Classifies one tree level's candidates, then runs the phase for the movers. `all` marks an
