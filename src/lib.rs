@@ -79,6 +79,7 @@ mod scheduler;
 mod selection;
 mod service_kind_macro;
 mod shutdown;
+mod signals;
 mod state_watch;
 mod stop_handle;
 mod watchdog;
@@ -98,6 +99,7 @@ pub use runtime::{
 };
 pub use selection::Selection;
 pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, ShutdownReport, termination_signal};
+pub use signals::TerminationSignals;
 pub use state_watch::{StateWatch, WaitError};
 pub use stop_handle::{PendingStops, StopHandle};
 

@@ -41,7 +41,7 @@ impl EngineRuntime {
     /// Panics if the OS refuses to create the runtime (no threads or timers available).
     pub fn owned() -> Self {
         // Timers only: an I/O driver would turn every park of the runtime into an `epoll_wait`
-        // (signals are watched on their own thread, see `termination_signal`).
+        // (signals are watched on one thread of their own, see `TerminationSignals`).
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
