@@ -68,7 +68,7 @@ async fn initialize_start_stop_and_drop() {
     assert_eq!(init.moved, 2);
     let mut lines = log.take();
     lines[..2].sort();
-    let mut io = vec![tag("io", fine), tag("io", hanging)];
+    let mut io = [tag("io", fine), tag("io", hanging)];
     io.sort();
     assert_eq!(lines[..2], io[..]);
     assert_eq!(lines[2..], [tag("after", fine), tag("after", hanging)]);

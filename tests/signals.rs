@@ -9,7 +9,6 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use bevy_ecs::prelude::*;
 use lifecycle_ecs::prelude::*;
 use lifecycle_ecs::{BackgroundTaskParams, DEFAULT_SHUTDOWN_BUDGET};
 use signal_hook::consts::{SIGINT, SIGTERM};
