@@ -44,7 +44,6 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use crate::async_task_driver::{DriverHandle, LoopSchedule, NewService, StopTicket};
 use crate::engine::{Engine, HookConfig};
 use crate::hook_registry::HookRegistrationError;
-use crate::runtime::EngineRuntime;
 
 /// The engine's default time a stop waits for cancelled background tasks to end.
 pub const DEFAULT_TASK_STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -256,6 +255,10 @@ impl Engine {
     /// what the runs need from the service when its task starts (futures cannot reach the world);
     /// an interval computed per service ([`TaskInterval::PerService`]) is also read then.
     ///
+    /// The task's drivers run on the tokio runtime current at registration (for an engine of its
+    /// own runtime registering outside any runtime, that one): register inside the runtime that
+    /// will drive the engine.
+    ///
     /// # Errors
     /// [`HookRegistrationError::Unsupported`] if `K` does not provide BACKGROUND_TASK (every kind
     /// does, through the root kind).
@@ -306,22 +309,21 @@ impl Engine {
     {
         self.check_provides::<K>(HookType::BackgroundTask)?;
         let kind = self.world.register_component::<K>();
-        let runtime: &EngineRuntime = self.bridge.runtime();
+        // The drivers run on the runtime current at registration (the engine's own outside any).
+        let handle = self.bridge.runtime().work_handle();
         let task = Arc::new(task);
-        let drivers: Vec<Arc<DriverHandle<S>>> = (0..runtime.workers())
+        let drivers: Vec<Arc<DriverHandle<S>>> = (0..handle.metrics().num_workers().max(1))
             .map(|_| Arc::new(DriverHandle::new()))
             .collect();
         // Inside the runtime's context: a driver creates its timer.
-        let _entered = runtime.handle().enter();
+        let _entered = handle.enter();
         for driver in &drivers {
-            runtime
-                .handle()
-                .spawn(crate::async_task_driver::Driver::new(
-                    driver.clone(),
-                    task.clone(),
-                    config.name.clone(),
-                    self.async_tasks.failures.0.clone(),
-                ));
+            handle.spawn(crate::async_task_driver::Driver::new(
+                driver.clone(),
+                task.clone(),
+                config.name.clone(),
+                self.async_tasks.failures.0.clone(),
+            ));
         }
         let control = Control {
             kind,

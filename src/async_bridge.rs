@@ -113,7 +113,10 @@ impl AsyncBridge {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             futures.push((index, queued.future));
         }
-        let drivers = self.runtime.workers().min(total.div_ceil(MIN_SHARE)).max(1);
+        // The runtime awaiting this run (see `EngineRuntime::work_handle`) runs its futures.
+        let handle = self.runtime.work_handle();
+        let workers = handle.metrics().num_workers().max(1);
+        let drivers = workers.min(total.div_ceil(MIN_SHARE)).max(1);
         let shares: Vec<Arc<DriverShared>> = (0..drivers)
             .map(|_| Arc::new(DriverShared::new()))
             .collect();
@@ -133,7 +136,7 @@ impl AsyncBridge {
         let mut futures = futures.into_iter();
         for shared in &shares {
             let share: Vec<(u32, HookFuture)> = futures.by_ref().take(share_len).collect();
-            self.runtime.handle().spawn(Driver {
+            handle.spawn(Driver {
                 shared: shared.clone(),
                 run: run.clone(),
                 waiting: share.into_iter(),

@@ -216,13 +216,19 @@ impl Engine {
 
     /// Runs every background task once for the services whose timer is due now, and reschedules
     /// them. Blocks on the engine's runtime if a task hands over futures.
+    ///
+    /// # Panics
+    /// Panics if a task's futures must be awaited while the calling thread is in a current-thread tokio
+    /// runtime's context (use [`tick_async`](Self::tick_async) there); see [`EngineRuntime::block_on`](crate::EngineRuntime::block_on).
     pub fn tick(&mut self) -> TickReport {
         let runtime = self.bridge.runtime().clone();
-        runtime.block_on(self.tick_async())
+        runtime.block_on_for("`Engine::tick_async(…).await`", self.tick_async())
     }
 
     /// [`tick`](Self::tick) for async code.
     pub async fn tick_async(&mut self) -> TickReport {
+        // The tick reads its runs' failures back: the window must not drop them meanwhile.
+        let hold = self.world.resource::<HookFailures>().hold();
         self.collect_background_failures();
         let mut report = TickReport::default();
         for index in 0..self.background.tasks.len() {
@@ -232,7 +238,7 @@ impl Engine {
                 continue;
             }
             let list: Vec<Entity> = ready.iter().map(|(entity, _)| *entity).collect();
-            let failures_start = self.world.resource::<HookFailures>().len();
+            let failures_start = self.world.resource::<HookFailures>().mark();
             self.world.resource_mut::<PhaseContext>().begin_sparse(
                 None,
                 Some(LifecycleState::Running),
@@ -269,6 +275,7 @@ impl Engine {
                 self.reschedule(index, entity, due, finished, failed.contains(&entity));
             }
         }
+        self.world.resource_mut::<HookFailures>().release(hold);
         report
     }
 
@@ -335,9 +342,16 @@ impl Engine {
     /// Drives background tasks for `duration` (on the engine's clock): runs what is due, sleeps
     /// until the next timer, until `duration` has passed (runs due exactly at the end are left for
     /// the next call). Returns the runs and failures.
+    ///
+    /// # Panics
+    /// Panics if a timer or a task's futures must be awaited while the calling thread is in a current-thread tokio
+    /// runtime's context (use [`run_for_async`](Self::run_for_async) there); see [`EngineRuntime::block_on`](crate::EngineRuntime::block_on).
     pub fn run_for(&mut self, duration: Duration) -> TickReport {
         let runtime = self.bridge.runtime().clone();
-        runtime.block_on(self.run_for_async(duration))
+        runtime.block_on_for(
+            "`Engine::run_for_async(…).await`",
+            self.run_for_async(duration),
+        )
     }
 
     /// [`run_for`](Self::run_for) for async code.

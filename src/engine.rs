@@ -242,7 +242,9 @@ impl Default for Engine {
 
 impl Engine {
     /// An engine with an empty world, the root kind registered, and its own current-thread
-    /// tokio runtime for async hook work.
+    /// tokio runtime for async hook work. Inside async code (a `#[tokio::test]`, a
+    /// `#[tokio::main]`) use the `_async` operations: their futures run on the runtime awaiting
+    /// them (see [`EngineRuntime`]).
     pub fn new() -> Self {
         EngineBuilder::default().build()
     }
@@ -402,7 +404,7 @@ impl Engine {
     }
 
     /// Registers a per-service hook: `f` runs once per target service of kind `K` with its `D`
-    /// components; an `Err` fails that service only.
+    /// components; an `Err` or a panic fails that service only (the others still run).
     ///
     /// # Errors
     /// [`HookRegistrationError::Unsupported`] if neither `K` nor its bases provide `hook_type`.
@@ -438,7 +440,7 @@ impl Engine {
         E: Into<HookError> + 'static,
         F: for<'a, 'b> FnMut(Entity, D::Item<'a, 'b>) -> Result<(), E> + Send + Sync + 'static,
     {
-        let system = move |mut targets: Targets<K, D>| targets.try_for_each(&mut f);
+        let system = move |mut targets: Targets<K, D>| targets.try_for_each_isolated(&mut f);
         self.add_named_hook::<K, _>(hook_type, name, system)
     }
 

@@ -49,7 +49,10 @@ impl Engine {
         selection: impl Into<Selection>,
     ) -> Vec<HookFailure> {
         let runtime = self.bridge.runtime().clone();
-        runtime.block_on(self.run_hooks_async(hook_type, selection.into()))
+        runtime.block_on_for(
+            "`Engine::run_hooks_async(…).await`",
+            self.run_hooks_async(hook_type, selection.into()),
+        )
     }
 
     /// [`run_hooks`](Self::run_hooks) for async code.
@@ -59,7 +62,8 @@ impl Engine {
         selection: impl Into<Selection>,
     ) -> Vec<HookFailure> {
         let _span = tracing::debug_span!("run_hooks", hook_type = %hook_type).entered();
-        let start = self.world.resource::<HookFailures>().len();
+        let hold = self.world.resource::<HookFailures>().hold();
+        let start = self.world.resource::<HookFailures>().mark();
         let selection = selection.into();
         if self.hooks.has(hook_type) {
             let mut context = self.world.resource_mut::<PhaseContext>();
@@ -79,6 +83,9 @@ impl Engine {
                 chosen.as_ref().is_none_or(|set| set.contains(&entity))
             });
         }
-        self.world.resource::<HookFailures>().since(start).to_vec()
+        let mut failures = self.world.resource_mut::<HookFailures>();
+        let ran = failures.since(start).to_vec();
+        failures.release(hold);
+        ran
     }
 }

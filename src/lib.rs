@@ -73,6 +73,7 @@ mod hook_registry;
 mod hook_runner;
 mod kind_registry;
 mod operation_scope;
+mod owned_runtime;
 mod report;
 mod run_loop;
 mod runtime;
@@ -80,6 +81,7 @@ mod scheduler;
 mod selection;
 mod service_kind_macro;
 mod shutdown;
+mod signals;
 mod state_watch;
 mod stop_handle;
 mod watchdog;
@@ -92,6 +94,7 @@ pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
 pub use report::OperationFailedError;
+pub use owned_runtime::OwnedRuntime;
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
 pub use run_loop::{RunEnd, SignalledRun};
 pub use runtime::{
@@ -99,6 +102,7 @@ pub use runtime::{
 };
 pub use selection::Selection;
 pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, ShutdownReport, termination_signal};
+pub use signals::TerminationSignals;
 pub use state_watch::{StateWatch, WaitError};
 pub use stop_handle::{PendingStops, StopHandle};
 

@@ -18,7 +18,8 @@ use lifecycle_ecs_components::{Lifecycle, LifecycleState};
 use tokio::time::Instant;
 
 use crate::engine::Engine;
-use crate::shutdown::{ShutdownReport, termination_signal};
+use crate::shutdown::ShutdownReport;
+use crate::signals::TerminationSignals;
 
 /// How a run loop ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,19 +78,21 @@ impl Engine {
     /// [`run`](Self::run) (or [`run_until`](Self::run_until) with a `limit`) until the services
     /// end or SIGINT/SIGTERM arrives; after a signal, stops everything gracefully within `budget`
     /// (a second signal abandons what is left, and the report lists it).
+    ///
+    /// The signals are caught only while this runs: before and after, they act as they do
+    /// without it (by default, they end the process). No thread is started per call.
     pub async fn run_with_signals(
         &mut self,
         limit: Option<Duration>,
         budget: Duration,
     ) -> SignalledRun {
+        // One listener for the run and its shutdown: a second signal is never missed between.
+        let mut signals = TerminationSignals::listen();
         let end = self
-            .drive(
-                limit.map(|limit| Instant::now() + limit),
-                termination_signal(),
-            )
+            .drive(limit.map(|limit| Instant::now() + limit), signals.next())
             .await;
         let shutdown = match end {
-            RunEnd::ShutdownRequested => Some(self.shutdown(budget, termination_signal()).await),
+            RunEnd::ShutdownRequested => Some(self.shutdown(budget, signals.next()).await),
             RunEnd::AllEnded | RunEnd::Completed => None,
         };
         SignalledRun { end, shutdown }

@@ -106,11 +106,19 @@ impl Engine {
     /// Initializes the selected services: CREATED → INITIALIZING → INITIALIZED, running ON_INIT
     /// hooks (children first). Services in other states are ignored or refused as AIPerf's table
     /// says; see [`OperationReport`].
+    ///
+    /// # Panics
+    /// Panics if async hook work must be awaited while the calling thread is in a
+    /// current-thread tokio runtime's context: use [`initialize_async`](Self::initialize_async) there.
     pub fn initialize(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_blocking(Operation::Initialize, selection.into())
     }
 
     /// Starts the selected services: INITIALIZED → STARTING → RUNNING, running ON_START hooks.
+    ///
+    /// # Panics
+    /// Panics if async hook work must be awaited while the calling thread is in a
+    /// current-thread tokio runtime's context: use [`start_async`](Self::start_async) there.
     pub fn start(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_blocking(Operation::Start, selection.into())
     }
@@ -118,6 +126,10 @@ impl Engine {
     /// Stops the selected services: → STOPPING → STOPPED, running ON_STOP hooks in reverse, then
     /// children in reverse attach order. Gated by the stop-requested flag only: works from CREATED,
     /// and a second stop is ignored.
+    ///
+    /// # Panics
+    /// Panics if async hook work must be awaited while the calling thread is in a
+    /// current-thread tokio runtime's context: use [`stop_async`](Self::stop_async) there.
     pub fn stop(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_blocking(Operation::Stop, selection.into())
     }
@@ -145,11 +157,16 @@ impl Engine {
     /// runtime; otherwise it blocks on the engine's runtime until the hooks' futures are done.
     ///
     /// # Panics
-    /// Panics if async hook work must be awaited while the calling thread is already inside a
-    /// tokio runtime (use the `_async` operations there).
+    /// Panics if async hook work must be awaited while the calling thread is in a
+    /// current-thread tokio runtime's context (use the `_async` operations there).
     fn run_blocking(&mut self, operation: Operation, selection: Selection) -> OperationReport {
+        let async_method = match operation {
+            Operation::Initialize => "`Engine::initialize_async(…).await`",
+            Operation::Start => "`Engine::start_async(…).await`",
+            Operation::Stop => "`Engine::stop_async(…).await`",
+        };
         let runtime = self.bridge.runtime().clone();
-        runtime.block_on(self.run_operation_async(operation, selection))
+        runtime.block_on_for(async_method, self.run_operation_async(operation, selection))
     }
 
     /// Initializes, then starts, the selected services (AIPerf's `initialize_and_start`).
@@ -171,7 +188,10 @@ impl Engine {
         selection: impl Into<Selection>,
     ) -> InitializeAndStartReport {
         let runtime = self.bridge.runtime().clone();
-        runtime.block_on(self.initialize_and_start_async(selection.into()))
+        runtime.block_on_for(
+            "`Engine::initialize_and_start_async(…).await`",
+            self.initialize_and_start_async(selection.into()),
+        )
     }
 
     /// [`initialize_and_start`](Self::initialize_and_start) for async code.
@@ -251,6 +271,8 @@ impl Engine {
     ) -> OperationReport {
         let started = Instant::now();
         let _span = tracing::info_span!("operation", operation = operation.verb()).entered();
+        // The phases read their failures back: the window must not drop them meanwhile.
+        let failures_hold = self.world.resource::<HookFailures>().hold();
         self.collect_stop_requests();
         self.collect_background_failures();
         let mut run = Run {
@@ -313,6 +335,9 @@ impl Engine {
             );
         }
         self.publish_watched();
+        self.world
+            .resource_mut::<HookFailures>()
+            .release(failures_hold);
         report.elapsed = started.elapsed();
         report
     }
@@ -322,7 +347,7 @@ impl Engine {
     }
 
     fn failure_count(&self) -> usize {
-        self.world.resource::<HookFailures>().len()
+        self.world.resource::<HookFailures>().mark()
     }
 
     /// Classifies one tree level's candidates, then runs the phase for the movers. `all` marks an

@@ -11,6 +11,7 @@ use crate::engine::Engine;
 use crate::report::OperationReport;
 use crate::runtime::EngineRuntime;
 use crate::selection::Selection;
+use crate::signals::TerminationSignals;
 
 /// The default time a graceful shutdown may take before what is left is abandoned.
 pub const DEFAULT_SHUTDOWN_BUDGET: Duration = Duration::from_secs(10);
@@ -72,52 +73,13 @@ impl Engine {
     }
 }
 
-/// Resolves at the next SIGINT or SIGTERM (SIGINT only off Unix).
+/// Resolves at the next SIGINT or SIGTERM (SIGINT only off Unix) after the call.
 ///
-/// The signals are watched on a thread of their own (with its own small runtime), so the engine's
-/// runtime needs no I/O driver; the future works on any runtime. Once called, SIGINT no longer
-/// ends the process by default: the caller decides what a signal does.
+/// While the returned future exists, those signals resolve it instead of ending the process;
+/// once it is dropped (or resolved), they act as they did before (by default, they end the
+/// process). No thread is started per call (see [`TerminationSignals`], which also sees a
+/// second signal without a gap). The future works on any runtime.
 pub fn termination_signal() -> impl Future<Output = ()> + Send + 'static {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    let watcher = std::thread::Builder::new()
-        .name("lifecycle-signals".into())
-        .spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(wait_for_signal());
-            let _ = sender.send(());
-        });
-    if let Err(error) = watcher {
-        tracing::warn!("cannot watch for signals: {error}");
-    }
-    async move {
-        // A dropped sender (no watcher) means no signal will ever come.
-        if receiver.await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        let Ok(mut terminate) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    let mut signals = TerminationSignals::listen();
+    async move { signals.next().await }
 }

@@ -149,9 +149,16 @@ impl Engine {
 
     /// Carries out the pending stop requests: a stop of every service if one asked for all,
     /// else of the services asked for. `None` if nothing was requested.
+    ///
+    /// # Panics
+    /// Panics if a stop hook's futures must be awaited while the calling thread is in a current-thread tokio
+    /// runtime's context (use [`process_stop_requests_async`](Self::process_stop_requests_async) there); see [`EngineRuntime::block_on`](crate::EngineRuntime::block_on).
     pub fn process_stop_requests(&mut self) -> Option<OperationReport> {
         let runtime = self.bridge.runtime().clone();
-        runtime.block_on(self.process_stop_requests_async())
+        runtime.block_on_for(
+            "`Engine::process_stop_requests_async().await`",
+            self.process_stop_requests_async(),
+        )
     }
 
     /// [`process_stop_requests`](Self::process_stop_requests) for async code.

@@ -41,7 +41,9 @@ mod unsupported_hook_error;
 pub use background_task::{BackgroundTaskParams, Pacing, TaskInterval};
 pub use exit_error::{ErrorDetails, ExitErrorInfo, ExitErrors, HOOK_ERRORS_TYPE};
 pub use hook_error::HookError;
-pub use hook_failure::{HookFailure, HookFailures};
+pub use hook_failure::{
+    DEFAULT_FAILURE_WINDOW, FailureHold, FailureTotal, HookFailure, HookFailures,
+};
 pub use hook_type::{HookType, HookTypeSet};
 pub use invalid_state_error::InvalidStateError;
 pub use kind_id::KindId;

@@ -143,7 +143,7 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
     let after = memory_sample("after stopping");
 
     let final_states = StateCounts(engine.state_counts());
-    let hook_failures = engine.failures().len();
+    let hook_failures = engine.failures().total();
     let hook_calls = count_hook_calls(&mut engine);
     let mut exit_error_groups = group_exit_errors(engine.world_mut());
     let exit_error_group_count = exit_error_groups.len();

@@ -46,7 +46,8 @@ pub struct FleetSummary {
     pub final_states: StateCounts,
     /// How many services ended FAILED.
     pub failures: usize,
-    /// How many hook failures the engine recorded.
+    /// How many hook failures the engine recorded (the exact total, however many records its
+    /// failure window kept).
     pub hook_failures: usize,
     /// How many times the fleet's hooks ran for a service, summed over the services.
     pub hook_calls: u64,

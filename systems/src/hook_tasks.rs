@@ -1,4 +1,5 @@
-//! Async hooks: a hook hands a future per service to the engine's tokio runtime.
+//! Async hooks: a hook hands a future per service to the engine, which runs it on tokio (on the
+//! runtime awaiting the operation, or the engine's own when a blocking operation waits).
 
 use core::future::Future;
 use core::pin::Pin;

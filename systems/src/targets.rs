@@ -80,6 +80,25 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
         });
     }
 
+    /// [`try_for_each`](Self::try_for_each) with each service's call isolated: a panic in `f`
+    /// fails only the service it panicked on (with [`HookError::Panicked`] and the panic's
+    /// message), and the remaining services still run. The engine's per-service hooks
+    /// (`add_entity_hook`) use it.
+    ///
+    /// A service whose call panicked may be left with its components half-updated, as a
+    /// panicking system leaves its data.
+    pub fn try_for_each_isolated<E: Into<HookError>>(
+        &mut self,
+        mut f: impl FnMut(Entity, D::Item<'_, 's>) -> Result<(), E>,
+    ) {
+        self.try_for_each(|entity, item| {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(entity, item))) {
+                Ok(result) => result.map_err(Into::into),
+                Err(payload) => Err(panicked(payload.as_ref())),
+            }
+        });
+    }
+
     /// Records `error` as `entity`'s failure of this hook. Does nothing if `entity` is not a
     /// service of kind `K`.
     pub fn fail(&mut self, entity: Entity, error: impl Into<HookError>) {
@@ -173,6 +192,13 @@ fn record_failure(
         hook_type: hook.1,
         error,
     });
+}
+
+/// The failure of a call that panicked with `payload`: cold, off the per-service loop.
+#[cold]
+#[inline(never)]
+fn panicked(payload: &(dyn core::any::Any + Send)) -> HookError {
+    HookError::Panicked(crate::hook_guard::panic_message(payload))
 }
 
 fn hook_identity(context: &PhaseContext) -> (Arc<str>, HookType) {
