@@ -60,6 +60,7 @@
 //!
 //! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
 
+mod abandoned_operation;
 pub mod async_background;
 mod async_bridge;
 mod async_task_driver;
@@ -71,6 +72,8 @@ mod hook_future_driver;
 mod hook_registry;
 mod hook_runner;
 mod kind_registry;
+mod operation_despawns;
+mod phase_guard;
 mod report;
 mod run_loop;
 mod runtime;
@@ -82,6 +85,7 @@ mod state_watch;
 mod stop_handle;
 mod watchdog;
 
+pub use abandoned_operation::ABANDONED_ERROR_TYPE;
 pub use async_background::{AbandonedTask, DEFAULT_TASK_STOP_TIMEOUT, TaskContext};
 pub use attached_hooks::HookOutput;
 pub use background::TickReport;
