@@ -176,10 +176,10 @@ impl AsyncBridge {
                 && let Some(stops) = self.stop_handle.take()
             {
                 if cancellable {
-                    let order = Arc::new(if stops.all {
+                    let order = Arc::new(if stops.all() {
                         CancelOrder::All
                     } else {
-                        CancelOrder::Services(stops.services.iter().copied().collect())
+                        CancelOrder::Services(stops.services().iter().copied().collect())
                     });
                     for shared in &shares {
                         shared.cancel(order.clone());

@@ -30,13 +30,14 @@ use lifecycle_ecs_components::{
     BackgroundTaskParams, HookFailures, HookType, LifecycleFlags, LifecycleState, Pacing,
     ServiceKind, TaskInterval,
 };
-use lifecycle_ecs_systems::{ActiveHook, HookProgress, PhaseContext, enter_hook, exit_hook};
+use lifecycle_ecs_systems::{ActiveHook, PhaseContext, enter_hook, exit_hook};
 use tokio::time::{Duration, Instant};
 use tracing::Instrument;
 
 use crate::due_buckets::DueBuckets;
 use crate::engine::{Engine, HookConfig};
 use crate::hook_registry::{HookRegistrationError, HookSchedule};
+use crate::phase_guard::PhaseGuard;
 use crate::scheduler::Batch;
 
 /// How long a failed run-once task waits before it runs again.
@@ -226,6 +227,10 @@ impl Engine {
     }
 
     /// [`tick`](Self::tick) for async code.
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the hook futures of the run in progress and ends its phase:
+    /// later runs and phases run every hook.
     pub async fn tick_async(&mut self) -> TickReport {
         // The tick reads its runs' failures back: the window must not drop them meanwhile.
         let hold = self.world.resource::<HookFailures>().hold();
@@ -249,18 +254,22 @@ impl Engine {
                 name = %self.background.tasks[index].name,
                 due = list.len()
             );
+            // Dropping this future mid-run ends the phase too.
+            let mut phase = PhaseGuard::new(self);
+            let engine = &mut *phase;
             async {
                 loop {
-                    self.background.tasks[index].schedule.run(&mut self.world);
-                    if !self.await_handed_over_futures().await {
+                    engine.background.tasks[index]
+                        .schedule
+                        .run(&mut engine.world);
+                    if !engine.await_handed_over_futures().await {
                         break;
                     }
                 }
             }
             .instrument(span)
             .await;
-            self.world.resource_mut::<HookProgress>().reset();
-            self.world.resource_mut::<PhaseContext>().end();
+            drop(phase);
             let failed: EntityHashSet = self
                 .world
                 .resource::<HookFailures>()

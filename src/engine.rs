@@ -150,8 +150,9 @@ pub struct Engine {
     pub(crate) background: crate::background::BackgroundTasks,
     pub(crate) async_tasks: crate::async_background::AsyncBackgroundTasks,
     _watchdog: WatchdogThread,
-    pub(crate) watchers:
-        bevy_ecs::entity::EntityHashMap<tokio::sync::watch::Sender<crate::state_watch::Snapshot>>,
+    /// An operation's future was dropped mid-phase: the next operation first finishes the
+    /// services it left (see `abandoned_operation`).
+    pub(crate) abandoned: bool,
 }
 
 /// Builds an [`Engine`]: its runtime and its limits for async work.
@@ -265,6 +266,7 @@ impl Engine {
         world.insert_resource(bridge.stop_handle().clone());
         let watchdog = WatchdogThread::start(running, bridge.soft_deadline());
         world.insert_resource(FallbackErrorHandler(capture_system_error));
+        crate::operation_despawns::install(&mut world);
         let mut kinds = KindRegistry::default();
         kinds
             .register(&mut world, KindDescriptor::of::<Lifecycle>())
@@ -282,7 +284,7 @@ impl Engine {
             bridge,
             pending_stops: PendingStops::default(),
             withdrawn: Vec::new(),
-            watchers: Default::default(),
+            abandoned: false,
             background: Default::default(),
             async_tasks: Default::default(),
             _watchdog: watchdog,

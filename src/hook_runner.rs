@@ -56,6 +56,10 @@ impl Engine {
     }
 
     /// [`run_hooks`](Self::run_hooks) for async code.
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the hook futures it awaits, and the hooks after them do not
+    /// run; the engine stays consistent (the next call runs every hook).
     pub async fn run_hooks_async(
         &mut self,
         hook_type: HookType,
@@ -72,7 +76,6 @@ impl Engine {
                 Selection::Many(list) => context.begin_sparse(None, None, list),
             }
             self.run_hook_schedule(hook_type).await;
-            self.world.resource_mut::<PhaseContext>().end();
         }
         if self.attached.has(hook_type) {
             let chosen: Option<HashSet<Entity>> = match &selection {

@@ -60,6 +60,7 @@
 //!
 //! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
 
+mod abandoned_operation;
 pub mod async_background;
 mod async_bridge;
 mod async_task_driver;
@@ -72,8 +73,10 @@ mod hook_future_driver;
 mod hook_registry;
 mod hook_runner;
 mod kind_registry;
+mod operation_despawns;
 mod operation_scope;
 mod owned_runtime;
+mod phase_guard;
 mod report;
 mod run_loop;
 mod runtime;
@@ -86,6 +89,7 @@ mod state_watch;
 mod stop_handle;
 mod watchdog;
 
+pub use abandoned_operation::ABANDONED_ERROR_TYPE;
 pub use async_background::{AbandonedTask, DEFAULT_TASK_STOP_TIMEOUT, TaskContext};
 pub use attached_hooks::HookOutput;
 pub use background::TickReport;
@@ -93,8 +97,8 @@ pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};
 pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
-pub use report::OperationFailedError;
 pub use owned_runtime::OwnedRuntime;
+pub use report::OperationFailedError;
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
 pub use run_loop::{RunEnd, SignalledRun};
 pub use runtime::{

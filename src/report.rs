@@ -21,8 +21,8 @@ pub struct FailedService {
 /// The outcome of one operation over a batch of services.
 ///
 /// Nothing fails silently: every selected service is counted in exactly one of `moved` (reached
-/// the operation's final state), `ignored`, `invalid`, `failed` or `cancelled`, and so are the
-/// children the operation reached through the lifecycle tree.
+/// the operation's final state), `ignored`, `invalid`, `failed`, `cancelled` or `despawned`, and so
+/// are the children the operation reached through the lifecycle tree.
 ///
 /// # Example
 /// ```
@@ -49,10 +49,15 @@ pub struct OperationReport {
     /// Services a stop request (through a [`StopHandle`](crate::StopHandle)) withdrew from this
     /// operation's phase: their hook futures were cancelled, the phase's final state skipped, and
     /// they took the stop path to STOPPED. Not failures (a withdrawn service that had failed a
-    /// hook, or fails a stop hook, is in `failed` instead).
+    /// hook, or fails a stop hook, is in `failed` instead). Also the services an earlier
+    /// operation, whose future was dropped, left in INITIALIZING or STARTING: this operation
+    /// finished them first (see [`Engine::initialize_async`](crate::Engine::initialize_async)).
     pub cancelled: Vec<Entity>,
     /// Selected entities that are not services.
     pub not_services: Vec<Entity>,
+    /// Services despawned while the operation ran (by a hook's commands), in despawn order. They
+    /// are counted in no other list, nor in `moved`.
+    pub despawned: Vec<Entity>,
     /// Wall time of the operation.
     pub elapsed: Duration,
 }
@@ -68,6 +73,7 @@ impl OperationReport {
             failed: Vec::new(),
             cancelled: Vec::new(),
             not_services: Vec::new(),
+            despawned: Vec::new(),
             elapsed: Duration::ZERO,
         }
     }

@@ -32,8 +32,10 @@ use lifecycle_ecs_components::{
 use lifecycle_ecs_systems::transition::Refusals;
 use lifecycle_ecs_systems::{HookFutures, HookProgress, PhaseContext, RunningHooks, StateChange};
 
+use crate::abandoned_operation::OperationGuard;
 use crate::engine::Engine;
 use crate::failure_log::FailureLog;
+use crate::phase_guard::PhaseGuard;
 use crate::report::{FailedService, InitializeAndStartReport, OperationReport};
 use crate::selection::Selection;
 
@@ -78,10 +80,14 @@ struct Run {
     pending: BTreeMap<u8, Vec<Entity>>,
     /// Every service that ended FAILED, in order.
     failed: Vec<Entity>,
-    /// > 0 while running a fail path (its stops do not count as the operation's moves).
+    /// Above zero while running a fail path: its stops do not count as the operation's moves,
+    /// and the services they ignore are accounted for already.
     fail_path: u32,
     /// The `error` log of failures under named operation scopes.
     log: FailureLog,
+    /// Services this operation finished for a dropped one (listed already; see
+    /// `finish_abandoned`).
+    recovered: EntityHashSet,
 }
 
 /// One failed service of a phase: the parts of its exit error.
@@ -136,18 +142,36 @@ impl Engine {
 
     /// [`initialize`](Self::initialize) for async code: awaits the hooks' futures instead of
     /// blocking on the engine's runtime.
+    ///
+    /// # Cancel safety
+    /// Dropping the future (a `timeout`, a `select!`) cancels the operation at the `.await` it is
+    /// parked on: the hook futures it awaits are dropped and no further hook runs. The engine
+    /// stays consistent: later phases run every hook, and the next operation (whatever its
+    /// selection) first finishes the services caught mid-phase and lists each once in its
+    /// report: one caught in INITIALIZING or STARTING is `cancelled` (it takes the stop path, as
+    /// if a stop request had withdrawn it), one caught in STOPPING is `failed` (its remaining stop
+    /// hooks do not run; its children are stopped; its exit error has type
+    /// [`ABANDONED_ERROR_TYPE`](crate::ABANDONED_ERROR_TYPE)). Until then they stay in their
+    /// transient state.
     pub async fn initialize_async(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_operation_async(Operation::Initialize, selection.into())
             .await
     }
 
     /// [`start`](Self::start) for async code.
+    ///
+    /// # Cancel safety
+    /// As [`initialize_async`](Self::initialize_async).
     pub async fn start_async(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_operation_async(Operation::Start, selection.into())
             .await
     }
 
     /// [`stop`](Self::stop) for async code.
+    ///
+    /// # Cancel safety
+    /// As [`initialize_async`](Self::initialize_async): the services whose stop was cut short
+    /// end FAILED at the next operation.
     pub async fn stop_async(&mut self, selection: impl Into<Selection>) -> OperationReport {
         self.run_operation_async(Operation::Stop, selection.into())
             .await
@@ -264,7 +288,20 @@ impl Engine {
         self.push_exit_error(entity, info);
     }
 
+    /// Runs one operation. Its future may be dropped at any `.await`: the guard then marks the
+    /// engine, and the next operation finishes what this one left (`finish_abandoned`).
     async fn run_operation_async(
+        &mut self,
+        operation: Operation,
+        selection: Selection,
+    ) -> OperationReport {
+        let mut engine = OperationGuard::new(self, operation);
+        let report = engine.run_operation(operation, selection).await;
+        engine.finish();
+        report
+    }
+
+    async fn run_operation(
         &mut self,
         operation: Operation,
         selection: Selection,
@@ -275,13 +312,17 @@ impl Engine {
         let failures_hold = self.world.resource::<HookFailures>().hold();
         self.collect_stop_requests();
         self.collect_background_failures();
+        self.watch_despawns(operation);
         let mut run = Run {
             report: OperationReport::new(operation),
             pending: BTreeMap::new(),
             failed: Vec::new(),
             fail_path: 0,
             log: FailureLog::default(),
+            recovered: EntityHashSet::default(),
         };
+        self.finish_abandoned(&mut run).await;
+        let every_service = matches!(selection, Selection::All);
         match selection {
             Selection::All => {
                 self.run_level(operation, 0, Candidates::All, true, &mut run)
@@ -309,7 +350,9 @@ impl Engine {
                 }
             }
         }
-        run.log.finish();
+        self.count_despawned(&mut run);
+        self.forget_carried_out_stops(operation == Operation::Stop && every_service);
+        std::mem::take(&mut run.log).finish();
         let mut report = run.report;
         report.failed = run
             .failed
@@ -400,8 +443,28 @@ impl Engine {
                 }
             }
         };
-        run.report.ignored.extend(refusals.ignored);
-        run.report.invalid.extend(refusals.invalid);
+        // A fail path's stop reaches services that are accounted for already (failed, moved, or
+        // finished for a dropped operation).
+        if run.fail_path == 0 {
+            if run.recovered.is_empty() {
+                run.report.ignored.extend(refusals.ignored);
+                run.report.invalid.extend(refusals.invalid);
+            } else {
+                let recovered = &run.recovered;
+                run.report.ignored.extend(
+                    refusals
+                        .ignored
+                        .into_iter()
+                        .filter(|entity| !recovered.contains(entity)),
+                );
+                run.report.invalid.extend(
+                    refusals
+                        .invalid
+                        .into_iter()
+                        .filter(|error| !recovered.contains(&error.entity)),
+                );
+            }
+        }
         if state_hooks && !batch.is_empty() {
             match operation {
                 Operation::Initialize => {
@@ -627,22 +690,23 @@ impl Engine {
         let operation = Operation::of_state(batch.state);
         self.target_batch(operation, batch.state, &Changed::Batch(batch));
         self.run_hook_schedule(hook_type).await;
-        self.world.resource_mut::<PhaseContext>().end();
     }
 
-    /// Runs the schedule of `hook_type` for the targets already in the phase context. A hook that
-    /// hands over futures pauses the schedule after it: the futures run (capped) on the runtime,
-    /// their failures are recorded, and the schedule resumes with the next hook.
+    /// Runs the schedule of `hook_type` for the targets already in the phase context, then ends
+    /// the phase (also if this future is dropped: see [`PhaseGuard`]). A hook that hands over
+    /// futures pauses the schedule after it: the futures run (capped) on the runtime, their
+    /// failures are recorded, and the schedule resumes with the next hook.
     pub(crate) async fn run_hook_schedule(&mut self, hook_type: HookType) {
-        self.withdraw_requested_targets();
+        let mut phase = PhaseGuard::new(self);
+        let engine = &mut *phase;
+        engine.withdraw_requested_targets();
         loop {
-            self.hooks.run(hook_type, &mut self.world);
-            if !self.await_handed_over_futures().await {
+            engine.hooks.run(hook_type, &mut engine.world);
+            if !engine.await_handed_over_futures().await {
                 break;
             }
-            self.withdraw_requested_targets();
+            engine.withdraw_requested_targets();
         }
-        self.world.resource_mut::<HookProgress>().reset();
     }
 
     /// If the schedule that just ran paused for futures, runs them and records their failures;
@@ -690,7 +754,7 @@ impl Engine {
         else {
             return;
         };
-        let candidates: Vec<Entity> = if self.pending_stops.all {
+        let candidates: Vec<Entity> = if self.pending_stops.all() {
             match context.sparse_targets() {
                 Some(list) => list.to_vec(),
                 None => self
@@ -698,7 +762,7 @@ impl Engine {
                     .collect_in_state(&mut self.world, operation.transient_state()),
             }
         } else {
-            self.pending_stops.services.clone()
+            self.pending_stops.services().to_vec()
         };
         let context = self.world.resource::<PhaseContext>();
         let leaving: Vec<(Entity, u8)> = candidates
@@ -752,7 +816,6 @@ impl Engine {
                 .resource_mut::<PhaseContext>()
                 .set_change(Some(StateChange { old, new }));
             self.run_hook_schedule(HookType::OnStateChange).await;
-            self.world.resource_mut::<PhaseContext>().end();
         }
         if self.attached.has(HookType::OnStateChange) {
             match changed {
@@ -1103,8 +1166,8 @@ impl Engine {
 }
 
 impl Engine {
-    /// Takes the services withdrawn from the phase at `depth` by stop requests, and forgets
-    /// their requests (they are being carried out).
+    /// Takes the services withdrawn from the phase at `depth` by stop requests (their requests
+    /// are forgotten when the operation ends: see `forget_carried_out_stops`).
     fn take_withdrawn(&mut self, depth: u8) -> Vec<Entity> {
         if self.withdrawn.is_empty() {
             return Vec::new();
@@ -1116,12 +1179,6 @@ impl Engine {
             }
             at != depth
         });
-        if !taken.is_empty() && !self.pending_stops.services.is_empty() {
-            let done: EntityHashSet = taken.iter().copied().collect();
-            self.pending_stops
-                .services
-                .retain(|entity| !done.contains(entity));
-        }
         taken
     }
 
@@ -1157,6 +1214,137 @@ impl Engine {
         let failed = Box::pin(self.run_batch(Operation::Stop, batch, false, stop_start, run)).await;
         run.fail_path -= 1;
         failed
+    }
+}
+
+impl Engine {
+    /// The first step of every operation: finishes the services a dropped operation left
+    /// mid-phase (see `abandoned_operation`), deepest level first as a phase goes, and lists each
+    /// once in `run`'s report. Costs one flag check when no operation was dropped.
+    async fn finish_abandoned(&mut self, run: &mut Run) {
+        let Some(levels) = self.take_stranded() else {
+            return;
+        };
+        for (depth, level) in levels {
+            for (from, caught) in [
+                (LifecycleState::Initializing, level.initializing),
+                (LifecycleState::Starting, level.starting),
+            ] {
+                let caught: Vec<Entity> = caught
+                    .into_iter()
+                    .filter(|&entity| self.state(entity) == Some(from))
+                    .collect();
+                if caught.is_empty() {
+                    continue;
+                }
+                // Cancelled, as if a stop request had withdrawn them.
+                self.set_states(&caught, LifecycleState::Stopping);
+                run.recovered.extend(caught.iter().copied());
+                let failed = self.stop_withdrawn(from, depth, caught.clone(), run).await;
+                let failed_set: EntityHashSet = failed.iter().copied().collect();
+                run.report.cancelled.extend(
+                    caught
+                        .into_iter()
+                        .filter(|entity| !failed_set.contains(entity)),
+                );
+                run.failed.extend(failed);
+            }
+            let cut_short: Vec<Entity> = level
+                .stopping
+                .into_iter()
+                .filter(|&entity| self.state(entity) == Some(LifecycleState::Stopping))
+                .collect();
+            if !cut_short.is_empty() {
+                self.fail_cut_short_stops(depth, cut_short, run).await;
+            }
+        }
+    }
+
+    /// The services at `depth` whose stop a dropped operation cut short: their remaining stop
+    /// hooks do not run again (they may be what hung), but their children are stopped and their
+    /// background tasks ended; then they end FAILED with an exit error saying the stop was
+    /// abandoned.
+    async fn fail_cut_short_stops(&mut self, depth: u8, services: Vec<Entity>, run: &mut Run) {
+        run.recovered.extend(services.iter().copied());
+        let batch = Batch {
+            depth,
+            state: LifecycleState::Stopping,
+            members: Members::Sparse {
+                list: services.clone(),
+                ordered: true,
+            },
+        };
+        run.fail_path += 1;
+        self.children_step(Operation::Stop, &batch, false, run)
+            .await;
+        self.end_background_tasks(&batch).await;
+        run.fail_path -= 1;
+        for &entity in &services {
+            self.request_stop(entity);
+            let error = self.abandoned_stop_error(entity);
+            self.push_exit_error(entity, error);
+        }
+        self.set_states(&services, LifecycleState::Failed);
+        if self.has_state_change_hooks() {
+            self.fire_state_change(
+                Changed::List(&services),
+                LifecycleState::Stopping,
+                LifecycleState::Failed,
+            )
+            .await;
+        }
+        run.failed.extend(services);
+    }
+
+    /// Lists the services despawned while the operation ran in `despawned`, and nowhere else:
+    /// out of the other lists, and out of `moved` if they had reached the final state.
+    fn count_despawned(&mut self, run: &mut Run) {
+        let despawned = self.take_despawns();
+        if despawned.is_empty() {
+            return;
+        }
+        let gone: EntityHashSet = despawned.iter().map(|record| record.entity).collect();
+        let mut listed = EntityHashSet::default();
+        let mut keep = |entity: Entity| {
+            let despawned = gone.contains(&entity);
+            if despawned {
+                listed.insert(entity);
+            }
+            !despawned
+        };
+        let report = &mut run.report;
+        report.ignored.retain(|&entity| keep(entity));
+        report.invalid.retain(|error| keep(error.entity));
+        report.cancelled.retain(|&entity| keep(entity));
+        run.failed.retain(|&entity| keep(entity));
+        for record in &despawned {
+            if record.reached_final && !listed.contains(&record.entity) {
+                report.moved = report.moved.saturating_sub(1);
+            }
+        }
+        report.despawned = despawned.into_iter().map(|record| record.entity).collect();
+    }
+
+    /// Forgets the stop requests the operation carried out. After a stop of every service, all
+    /// of them, a stop-all included (every service that exists was stopped; services spawned
+    /// later are not affected). Otherwise the requests for services whose stop is requested now
+    /// (stopping, stopped or failed) or that are gone: each service is stopped once, however
+    /// many requests arrived for it.
+    fn forget_carried_out_stops(&mut self, stopped_everything: bool) {
+        if stopped_everything {
+            self.collect_stop_requests();
+            self.pending_stops.clear();
+            return;
+        }
+        if self.pending_stops.services().is_empty() {
+            return;
+        }
+        let world = &self.world;
+        self.pending_stops.retain(|entity| {
+            world
+                .get::<LifecycleFlags>(entity)
+                .is_some_and(|flags| !flags.stop_requested())
+        });
     }
 }
 

@@ -23,7 +23,10 @@ pub struct ShutdownReport {
     pub stop: Option<OperationReport>,
     /// Whether the stop was abandoned (second signal or budget exhausted).
     pub aborted: bool,
-    /// Services left neither STOPPED nor FAILED (empty unless aborted).
+    /// Services left neither STOPPED nor FAILED (empty unless aborted). Those caught in STOPPING
+    /// stay there until the next operation, which fails them with an exit error of type
+    /// [`ABANDONED_ERROR_TYPE`](crate::ABANDONED_ERROR_TYPE) without running their stop hooks
+    /// again; services the stop had not reached yet keep their state.
     pub unfinished: Vec<Entity>,
     /// How long the shutdown took (until every task ended, or until it was abandoned).
     pub elapsed: Duration,
@@ -36,7 +39,13 @@ impl Engine {
     }
 
     /// Stops every service gracefully, giving up when `budget` runs out or `abort` resolves (a
-    /// second signal); what never finished is listed, never leaked silently.
+    /// second signal); what never finished is listed, never leaked silently. Giving up drops the
+    /// stop (and its hook futures) and leaves the engine consistent: see
+    /// [`stop_async`](Self::stop_async) for what happens to the services it caught.
+    ///
+    /// # Cancel safety
+    /// Dropping the future abandons the stop like a budget that ran out (see
+    /// [`stop_async`](Self::stop_async)).
     pub async fn shutdown(
         &mut self,
         budget: Duration,

@@ -1,23 +1,32 @@
 //! Awaiting a service's state from async code (AIPerf's `initialized_event`, `started_event`, …).
 
-use bevy_ecs::entity::Entity;
-use lifecycle_ecs_components::{LifecycleFlags, LifecycleState, ServiceId};
+use bevy_ecs::entity::{Entity, EntityHashMap};
+use bevy_ecs::lifecycle::Despawn;
+use bevy_ecs::observer::On;
+use bevy_ecs::resource::Resource;
+use bevy_ecs::system::ResMut;
+use lifecycle_ecs_components::{Lifecycle, LifecycleFlags, LifecycleState, ServiceId};
 use tokio::sync::watch;
 
 use crate::engine::Engine;
 
 /// A service's state as the engine last published it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Snapshot {
+struct Snapshot {
     state: LifecycleState,
     flags: LifecycleFlags,
+    /// The service was despawned (its last state is kept).
+    despawned: bool,
 }
 
 impl Snapshot {
     /// Whether the service is at, or has been through, `target` (the completion flags stand for
     /// AIPerf's events: `Initialized` is reached once initialization completed, even if the
-    /// service has moved on since).
+    /// service has moved on since). A despawned service reaches nothing more.
     fn reached(self, target: LifecycleState) -> bool {
+        if self.despawned {
+            return false;
+        }
         match target {
             LifecycleState::Initialized => self.flags.was_initialized(),
             LifecycleState::Running => self.flags.was_started(),
@@ -46,6 +55,14 @@ pub enum WaitError {
         /// The state that was awaited.
         target: LifecycleState,
     },
+    /// The service was despawned before reaching the state.
+    #[error("{service} was despawned before reaching {target}")]
+    Despawned {
+        /// The service.
+        service: ServiceId,
+        /// The state that was awaited.
+        target: LifecycleState,
+    },
     /// The engine was dropped.
     #[error("the engine is gone")]
     EngineGone,
@@ -54,7 +71,8 @@ pub enum WaitError {
 /// A handle that async code awaits a service's state with; see [`Engine::watch`].
 ///
 /// The engine publishes the state of watched services when each operation ends (when their phase
-/// is complete), so a waiter sees completed transitions, as AIPerf's events report them.
+/// is complete), so a waiter sees completed transitions, as AIPerf's events report them. A
+/// despawned service is reported at once.
 pub struct StateWatch {
     service: ServiceId,
     receiver: watch::Receiver<Snapshot>,
@@ -65,18 +83,25 @@ impl StateWatch {
     ///
     /// # Errors
     /// [`WaitError::Failed`] if the service ends FAILED first (unless `target` is FAILED),
-    /// [`WaitError::Unreachable`] if it stops first, [`WaitError::EngineGone`] if the engine is
-    /// dropped.
+    /// [`WaitError::Unreachable`] if it stops first, [`WaitError::Despawned`] if it is despawned
+    /// first, [`WaitError::EngineGone`] if the engine is dropped.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future only stops waiting.
     pub async fn wait_until(&mut self, target: LifecycleState) -> Result<(), WaitError> {
         let service = self.service;
         let outcome = self
             .receiver
-            .wait_for(|snapshot| snapshot.reached(target) || snapshot.state.is_terminal())
+            .wait_for(|snapshot| {
+                snapshot.reached(target) || snapshot.state.is_terminal() || snapshot.despawned
+            })
             .await
             .map(|snapshot| *snapshot)
             .map_err(|_| WaitError::EngineGone)?;
         if outcome.reached(target) {
             Ok(())
+        } else if outcome.despawned {
+            Err(WaitError::Despawned { service, target })
         } else if outcome.state == LifecycleState::Failed {
             Err(WaitError::Failed { service, target })
         } else {
@@ -111,11 +136,17 @@ impl Engine {
     pub fn watch(&mut self, entity: Entity) -> Option<StateWatch> {
         let snapshot = self.snapshot(entity)?;
         let service = *self.service_id(entity)?;
-        let receiver = match self.watchers.get(&entity) {
+        if !self.world.contains_resource::<Watchers>() {
+            // The first watch: from now on a despawned watched service is reported at once.
+            self.world.init_resource::<Watchers>();
+            self.world.add_observer(report_despawned);
+        }
+        let mut watchers = self.world.resource_mut::<Watchers>();
+        let receiver = match watchers.0.get(&entity) {
             Some(sender) => sender.subscribe(),
             None => {
                 let (sender, receiver) = watch::channel(snapshot);
-                self.watchers.insert(entity, sender);
+                watchers.0.insert(entity, sender);
                 receiver
             }
         };
@@ -126,29 +157,62 @@ impl Engine {
         Some(Snapshot {
             state: self.state(entity)?,
             flags: self.flags(entity)?,
+            despawned: false,
         })
     }
 
     /// Publishes the state of every watched service; forgets watches nobody holds any more.
     pub(crate) fn publish_watched(&mut self) {
-        if self.watchers.is_empty() {
+        if self
+            .world
+            .get_resource::<Watchers>()
+            .is_none_or(|watchers| watchers.0.is_empty())
+        {
             return;
         }
-        let mut gone = Vec::new();
-        for (&entity, sender) in &self.watchers {
-            match self.snapshot(entity) {
-                Some(snapshot) if !sender.is_closed() => {
+        self.world
+            .resource_scope(|world, mut watchers: bevy_ecs::world::Mut<Watchers>| {
+                watchers.0.retain(|&entity, sender| {
+                    if sender.is_closed() {
+                        return false;
+                    }
+                    let snapshot = world
+                        .get::<LifecycleState>(entity)
+                        .zip(world.get::<LifecycleFlags>(entity));
+                    let Some((&state, &flags)) = snapshot else {
+                        // No longer a service (its lifecycle components were removed): as
+                        // good as despawned.
+                        mark_despawned(sender);
+                        return false;
+                    };
+                    let snapshot = Snapshot {
+                        state,
+                        flags,
+                        despawned: false,
+                    };
                     sender.send_if_modified(|current| {
                         let changed = *current != snapshot;
                         *current = snapshot;
                         changed
                     });
-                }
-                _ => gone.push(entity),
-            }
-        }
-        for entity in gone {
-            self.watchers.remove(&entity);
-        }
+                    true
+                });
+            });
     }
+}
+
+/// The watched services, each with the sender its watches subscribe to (a resource, created by
+/// the first [`Engine::watch`], so the despawn observer can reach it).
+#[derive(Resource, Default)]
+struct Watchers(EntityHashMap<watch::Sender<Snapshot>>);
+
+/// Tells the watches of a service that is being despawned, and forgets it.
+fn report_despawned(despawn: On<Despawn<Lifecycle>>, mut watchers: ResMut<Watchers>) {
+    if let Some(sender) = watchers.0.remove(&despawn.entity) {
+        mark_despawned(&sender);
+    }
+}
+
+fn mark_despawned(sender: &watch::Sender<Snapshot>) {
+    sender.send_modify(|snapshot| snapshot.despawned = true);
 }

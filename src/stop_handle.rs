@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use bevy_ecs::entity::Entity;
+use bevy_ecs::entity::{Entity, EntityHashSet};
 use bevy_ecs::resource::Resource;
 use tokio::sync::Notify;
 
@@ -11,13 +11,24 @@ use crate::engine::Engine;
 use crate::report::OperationReport;
 use crate::selection::Selection;
 
-/// Stop requests not yet carried out.
+/// Stop requests not yet carried out: each service at most once, however often it was asked.
+///
+/// # Example
+/// ```
+/// use lifecycle_ecs::prelude::*;
+/// let mut engine = Engine::new();
+/// let service = engine.spawn(Lifecycle);
+/// let handle = engine.stop_handle();
+/// handle.stop(service);
+/// handle.stop_many([service, service]);
+/// assert_eq!(engine.pending_stops().services(), &[service]);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PendingStops {
-    /// Every service was asked to stop.
-    pub all: bool,
-    /// These services were asked to stop (in request order; may repeat).
-    pub services: Vec<Entity>,
+    all: bool,
+    /// In first-request order, without repeats (`requested` holds the same services).
+    services: Vec<Entity>,
+    requested: EntityHashSet,
 }
 
 impl PendingStops {
@@ -26,15 +37,64 @@ impl PendingStops {
         !self.all && self.services.is_empty()
     }
 
+    /// Whether every service was asked to stop.
+    pub fn all(&self) -> bool {
+        self.all
+    }
+
+    /// The services asked to stop one by one, in first-request order, each once.
+    pub fn services(&self) -> &[Entity] {
+        &self.services
+    }
+
     /// Whether `entity` is asked to stop.
     pub fn covers(&self, entity: Entity) -> bool {
-        self.all || self.services.contains(&entity)
+        self.all || self.requested.contains(&entity)
+    }
+
+    /// Asks `entity` to stop (a repeated request changes nothing).
+    pub fn add(&mut self, entity: Entity) {
+        if self.requested.insert(entity) {
+            self.services.push(entity);
+        }
+    }
+
+    /// Asks every service to stop.
+    pub fn add_all(&mut self) {
+        self.all = true;
     }
 
     /// Adds `other`'s requests.
     pub fn merge(&mut self, other: PendingStops) {
         self.all |= other.all;
-        self.services.extend(other.services);
+        if self.services.is_empty() {
+            *self = PendingStops {
+                all: self.all,
+                ..other
+            };
+            return;
+        }
+        for entity in other.services {
+            self.add(entity);
+        }
+    }
+
+    /// Keeps only the requests for the services `keep` picks (the others are done). A stop-all
+    /// stays.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(Entity) -> bool) {
+        let requested = &mut self.requested;
+        self.services.retain(|&entity| {
+            let kept = keep(entity);
+            if !kept {
+                requested.remove(&entity);
+            }
+            kept
+        });
+    }
+
+    /// Forgets every request (a stop of every service carried them all out).
+    pub(crate) fn clear(&mut self) {
+        *self = PendingStops::default();
     }
 }
 
@@ -57,6 +117,10 @@ struct StopShared {
 ///   [`Engine::process_stop_requests`].
 ///
 /// A `stop` phase is never cancelled: its hooks are the clean-up.
+///
+/// A service is stopped, and listed, once however many requests arrive for it, from however many
+/// threads: requests are kept as a set, and a request is done once the service's stop was
+/// requested (it is stopping, stopped or failed) or the service is gone.
 ///
 /// # Example
 /// ```
@@ -88,19 +152,28 @@ impl StopHandle {
         }
     }
 
-    /// Asks `service` to stop.
+    /// Asks `service` to stop (again: a repeated request changes nothing).
     pub fn stop(&self, service: Entity) {
-        self.request(|pending| pending.services.push(service));
+        self.request(|pending| pending.add(service));
     }
 
     /// Asks these services to stop.
     pub fn stop_many(&self, services: impl IntoIterator<Item = Entity>) {
-        self.request(|pending| pending.services.extend(services));
+        self.request(|pending| {
+            for service in services {
+                pending.add(service);
+            }
+        });
     }
 
-    /// Asks every service to stop (in force until a stop of every service runs).
+    /// Asks every service to stop: the services that exist when the request is carried out.
+    ///
+    /// Services in the middle of an `initialize` or `start` phase leave it at once (see above);
+    /// the others are stopped by the next stop of every service ([`Engine::run`],
+    /// [`Engine::process_stop_requests`], or any `stop(Selection::All)`). That stop carries the
+    /// request out: services spawned after it are not affected.
     pub fn stop_all(&self) {
-        self.request(|pending| pending.all = true);
+        self.request(PendingStops::add_all);
     }
 
     fn request(&self, add: impl FnOnce(&mut PendingStops)) {
@@ -162,16 +235,20 @@ impl Engine {
     }
 
     /// [`process_stop_requests`](Self::process_stop_requests) for async code.
+    ///
+    /// # Cancel safety
+    /// As [`stop_async`](Self::stop_async). The requests stay pending until the stop carries
+    /// them out, so a dropped call loses none: the next call stops what is left.
     pub async fn process_stop_requests_async(&mut self) -> Option<OperationReport> {
         self.collect_stop_requests();
         if self.pending_stops.is_empty() {
             return None;
         }
-        let pending = std::mem::take(&mut self.pending_stops);
-        let selection = if pending.all {
+        // The stop forgets the requests it carries out (see `run_operation_async`).
+        let selection = if self.pending_stops.all() {
             Selection::All
         } else {
-            Selection::Many(pending.services)
+            Selection::Many(self.pending_stops.services().to_vec())
         };
         Some(self.stop_async(selection).await)
     }
@@ -193,9 +270,25 @@ mod tests {
         handle.stop_many([entity(2), entity(3)]);
         assert!(handle.has_new());
         let taken = handle.take().expect("requests");
-        assert_eq!(taken.services, vec![entity(1), entity(2), entity(3)]);
-        assert!(!taken.all);
+        assert_eq!(taken.services(), &[entity(1), entity(2), entity(3)]);
+        assert!(!taken.all());
         assert!(handle.take().is_none(), "taken once");
+    }
+
+    #[test]
+    fn repeated_requests_are_kept_once_in_first_request_order() {
+        let handle = StopHandle::new(Arc::new(Notify::new()));
+        handle.stop(entity(2));
+        handle.stop_many([entity(1), entity(2), entity(1)]);
+        let mut pending = handle.take().expect("requests");
+        handle.stop_many([entity(3), entity(2)]);
+        pending.merge(handle.take().expect("requests"));
+        assert_eq!(pending.services(), &[entity(2), entity(1), entity(3)]);
+        pending.retain(|service| service != entity(1));
+        assert_eq!(pending.services(), &[entity(2), entity(3)]);
+        assert!(!pending.covers(entity(1)));
+        pending.add(entity(1));
+        assert_eq!(pending.services(), &[entity(2), entity(3), entity(1)]);
     }
 
     #[test]

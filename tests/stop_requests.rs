@@ -253,3 +253,189 @@ async fn stop_all_while_children_initialize_stops_the_whole_tree() {
         assert!(!log.lines().contains(&tag("connect", service)));
     }
 }
+
+/// Counts a service's ON_STOP runs.
+#[derive(Component, Default)]
+struct StopRuns(u32);
+
+/// An ON_INIT hook whose futures wait until `gate` opens, and an ON_STOP hook counting its runs.
+fn add_gated_connect_and_counted_close(
+    engine: &mut Engine,
+    gate: tokio::sync::watch::Receiver<bool>,
+) {
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnInit,
+            "connect",
+            move |mut targets: Targets<Base>, mut tasks: HookTasks| {
+                targets.for_each(|entity, ()| {
+                    let mut gate = gate.clone();
+                    tasks.spawn(entity, async move {
+                        let _ = gate.wait_for(|open| *open).await;
+                        Ok::<(), HookError>(())
+                    });
+                });
+            },
+        )
+        .unwrap();
+    engine
+        .add_entity_hook::<Base, &mut StopRuns, _, _>(HookType::OnStop, "close", |_, mut runs| {
+            runs.0 += 1;
+            Ok::<(), HookError>(())
+        })
+        .unwrap();
+}
+
+/// Asserts no entity is listed twice in `report`, across its lists.
+fn assert_listed_once(report: &OperationReport) {
+    let mut seen = std::collections::HashSet::new();
+    let listed = report
+        .cancelled
+        .iter()
+        .copied()
+        .chain(report.ignored.iter().copied())
+        .chain(report.invalid.iter().map(|error| error.entity))
+        .chain(report.failed_entities())
+        .chain(report.not_services.iter().copied());
+    for entity in listed {
+        assert!(seen.insert(entity), "{entity} is listed twice: {report:?}");
+    }
+}
+
+#[tokio::test]
+async fn requests_from_many_threads_stop_each_service_once() {
+    const SERVICES: usize = 1_000;
+    const THREADS: usize = 4;
+    const REQUESTS_PER_THREAD: usize = 5_000;
+    let mut engine = engine_here();
+    let (open, gate) = tokio::sync::watch::channel(false);
+    add_gated_connect_and_counted_close(&mut engine, gate);
+    let services = engine.spawn_batch_with(Base, SERVICES, |_| StopRuns(0));
+    // Every other service is asked to stop, each many times, from every thread.
+    let leaving: Vec<Entity> = services.iter().copied().step_by(2).collect();
+    let handle = engine.stop_handle();
+    let requests = leaving.clone();
+    let senders = async move {
+        tokio::task::spawn_blocking(move || {
+            let threads: Vec<_> = (0..THREADS)
+                .map(|thread| {
+                    let handle = handle.clone();
+                    let requests = requests.clone();
+                    std::thread::spawn(move || {
+                        for i in 0..REQUESTS_PER_THREAD {
+                            let service = requests[(i * 7 + thread) % requests.len()];
+                            if i % 3 == 0 {
+                                handle.stop_many([service, service]);
+                            } else {
+                                handle.stop(service);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for thread in threads {
+                thread.join().unwrap();
+            }
+        })
+        .await
+        .unwrap();
+        // Every request arrived before any future may finish.
+        open.send(true).unwrap();
+    };
+
+    let (report, ()) = tokio::join!(engine.initialize_async(Selection::All), senders);
+
+    assert_listed_once(&report);
+    assert_eq!(report.cancelled.len(), leaving.len(), "each leaver once");
+    assert_eq!(report.moved, SERVICES - leaving.len());
+    assert!(report.failed.is_empty());
+    for &service in &services {
+        let runs = engine.world().get::<StopRuns>(service).unwrap().0;
+        let expected = u32::from(leaving.contains(&service));
+        assert_eq!(runs, expected, "ON_STOP runs of {service}");
+    }
+    assert!(
+        engine.process_stop_requests_async().await.is_none(),
+        "every request was carried out by the withdrawal"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_all_while_children_initialize_lists_each_service_once() {
+    let (mut engine, _log) = engine_on_current_runtime();
+    add_connect_and_close(&mut engine, Duration::from_secs(30));
+    let parent = engine.spawn(Derived);
+    for _ in 0..3 {
+        engine.spawn_child(parent, Base).unwrap();
+    }
+    let handle = engine.stop_handle();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for _ in 0..10 {
+            handle.stop_all();
+        }
+    });
+
+    let report = engine.initialize_async(parent).await;
+
+    assert_listed_once(&report);
+    assert_eq!(report.cancelled.len(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_of_every_service_carries_out_a_pending_stop_all() {
+    let (mut engine, log) = engine_on_current_runtime();
+    add_connect_and_close(&mut engine, Duration::from_secs(1));
+    let old = engine.spawn(Base);
+    engine.initialize_async(old).await;
+    engine.stop_handle().stop_all();
+
+    let stop = engine.stop_async(Selection::All).await;
+    assert_eq!(stop.moved, 1);
+    assert!(engine.pending_stops().is_empty(), "the stop-all was done");
+
+    let new = engine.spawn(Base);
+    let report = engine.initialize_async(new).await;
+    assert_eq!(report.moved, 1, "{report:?}");
+    assert!(report.cancelled.is_empty());
+    assert_eq!(engine.state(new), Some(LifecycleState::Initialized));
+    assert!(log.lines().contains(&tag("connect", new)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_all_arriving_during_a_stop_of_everything_ends_with_it() {
+    let (mut engine, log) = engine_on_current_runtime();
+    engine
+        .add_named_hook::<Base, _>(
+            HookType::OnStop,
+            "flush",
+            async_step("flush", Duration::from_secs(2), vec![]),
+        )
+        .unwrap();
+    engine
+        .add_named_hook::<Base, _>(HookType::OnInit, "open", sync_step("open"))
+        .unwrap();
+    let old = engine.spawn_batch(Base, 3);
+    engine.initialize_async(Selection::All).await;
+    let handle = engine.stop_handle();
+    handle.stop_all();
+    // A second stop-all (a second signal, another thread) while the first is carried out.
+    request_later(handle, Duration::from_secs(1), None);
+
+    let stop = engine
+        .process_stop_requests_async()
+        .await
+        .expect("a stop-all was pending");
+    assert_eq!(stop.moved, 3);
+    assert!(engine.pending_stops().is_empty(), "both requests were done");
+
+    let new = engine.spawn(Base);
+    let report = engine.initialize_async(new).await;
+    assert_eq!(report.moved, 1, "{report:?}");
+    assert!(report.cancelled.is_empty());
+    assert!(log.lines().contains(&tag("open", new)));
+    assert!(
+        old.iter()
+            .all(|&s| engine.state(s) == Some(LifecycleState::Stopped))
+    );
+}

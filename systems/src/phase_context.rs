@@ -110,7 +110,7 @@ impl PhaseContext {
         self.change = change;
     }
 
-    /// Clears the targets (no hook schedule is running).
+    /// Clears the targets and the running hook (no hook schedule is running).
     pub fn end(&mut self) {
         self.operation = None;
         self.state = None;
@@ -118,6 +118,7 @@ impl PhaseContext {
         self.sparse = false;
         self.targets.clear();
         self.change = None;
+        self.hook = None;
     }
 
     /// The operation whose phase is running, if any.
