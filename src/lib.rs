@@ -63,8 +63,10 @@
 pub mod async_background;
 mod async_bridge;
 mod async_task_driver;
+mod attach_child_error;
 mod attached_hooks;
 mod background;
+mod describe;
 mod due_buckets;
 mod engine;
 mod hook_future_driver;
@@ -80,12 +82,14 @@ mod service_kind_macro;
 mod shutdown;
 mod state_watch;
 mod stop_handle;
+mod tree_walk;
 mod watchdog;
 
 pub use async_background::{AbandonedTask, DEFAULT_TASK_STOP_TIMEOUT, TaskContext};
+pub use attach_child_error::{AttachChildError, ChildToAttach, MAX_TREE_DEPTH};
 pub use attached_hooks::HookOutput;
 pub use background::TickReport;
-pub use engine::{AttachChildError, Engine, EngineBuilder, HookConfig};
+pub use engine::{Engine, EngineBuilder, HookConfig};
 pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
