@@ -69,6 +69,7 @@ mod background;
 mod describe;
 mod due_buckets;
 mod engine;
+pub mod exit_report;
 mod hook_future_driver;
 mod hook_registry;
 mod hook_runner;
