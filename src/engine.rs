@@ -23,6 +23,7 @@ use lifecycle_ecs_systems::{
 
 use crate::async_background::DEFAULT_TASK_STOP_TIMEOUT;
 use crate::async_bridge::AsyncBridge;
+use crate::attach_child_error::{AttachChildError, ChildToAttach};
 use crate::attached_hooks::{AttachedHooks, HookOutput};
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
 use crate::kind_registry::{KindError, KindInfo, KindRegistry};
@@ -30,6 +31,7 @@ use crate::runtime::{
     DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
 };
 use crate::stop_handle::PendingStops;
+use crate::tree_walk::{self, TreeWalkError};
 use crate::watchdog::WatchdogThread;
 
 /// How a hook is registered: its name and the timeout of its async work.
@@ -63,43 +65,6 @@ impl HookConfig {
         self.timeout = Some(timeout);
         self
     }
-}
-
-/// A child could not be attached to a parent.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AttachChildError {
-    /// One of the two entities is not a service.
-    #[error("{0} is not a service (it has no `Lifecycle`)")]
-    NotAService(Entity),
-    /// Children can only be attached while the parent is CREATED (AIPerf's rule).
-    #[error(
-        "Cannot attach child {child} to {parent} in state {state}. Please attach children before initializing or starting the lifecycle."
-    )]
-    ParentNotCreated {
-        /// The parent's id.
-        parent: ServiceId,
-        /// The child's id.
-        child: ServiceId,
-        /// The parent's state.
-        state: LifecycleState,
-    },
-    /// The child already has a lifecycle parent (one parent per child).
-    #[error("{child} already has a lifecycle parent")]
-    AlreadyAttached {
-        /// The child's id.
-        child: ServiceId,
-    },
-    /// Attaching would make a service its own ancestor.
-    #[error("attaching {child} to {parent} would create a cycle")]
-    Cycle {
-        /// The parent's id.
-        parent: ServiceId,
-        /// The child's id.
-        child: ServiceId,
-    },
-    /// The lifecycle tree would be deeper than 255 levels.
-    #[error("the lifecycle tree would be deeper than 255 levels")]
-    TooDeep,
 }
 
 /// The lifecycle engine: services are entities, hooks are systems, and operations move batches of
@@ -575,83 +540,87 @@ impl Engine {
 
     /// Attaches `child` to `parent` in the lifecycle tree (AIPerf's `attach_child_lifecycle`).
     ///
+    /// The child's subtree comes along: every descendant's depth is set from its new place (it
+    /// moves up when re-attached higher, e.g. an orphan of a despawned parent). The walks up from
+    /// the parent and down the subtree are bounded by the depth limit, so a tree changed through
+    /// [`world_mut`](Self::world_mut) cannot make them loop.
+    ///
     /// # Errors
     /// [`AttachChildError`] unless both are services, the parent is CREATED, the child has no
-    /// parent yet, no cycle forms and the tree stays within 255 levels.
+    /// parent yet, no cycle forms (or already exists on the way), and the tree stays within depth
+    /// [`MAX_TREE_DEPTH`](crate::MAX_TREE_DEPTH). On error nothing changes.
     pub fn attach_child(&mut self, parent: Entity, child: Entity) -> Result<(), AttachChildError> {
-        let parent_id = self
-            .world
-            .get::<ServiceId>(parent)
-            .cloned()
+        let parent_id = *self
+            .service_id(parent)
             .ok_or(AttachChildError::NotAService(parent))?;
-        let child_id = self
-            .world
-            .get::<ServiceId>(child)
-            .cloned()
+        let child_id = *self
+            .service_id(child)
             .ok_or(AttachChildError::NotAService(child))?;
-        let state = self
-            .state(parent)
-            .ok_or(AttachChildError::NotAService(parent))?;
-        if state != LifecycleState::Created {
-            return Err(AttachChildError::ParentNotCreated {
+        let depth = self.child_depth_under(parent, ChildToAttach::Existing(child_id))?;
+        if self.world.get::<LifecycleParent>(child).is_some() {
+            return Err(AttachChildError::AlreadyAttached {
                 parent: parent_id,
                 child: child_id,
-                state,
             });
         }
-        if self.world.get::<LifecycleParent>(child).is_some() {
-            return Err(AttachChildError::AlreadyAttached { child: child_id });
-        }
-        let mut ancestor = Some(parent);
-        while let Some(current) = ancestor {
-            if current == child {
-                return Err(AttachChildError::Cycle {
-                    parent: parent_id,
-                    child: child_id,
-                });
-            }
-            ancestor = self.world.get::<LifecycleParent>(current).map(|p| p.0);
-        }
-        let parent_depth = self
-            .world
-            .get::<LifecycleFlags>(parent)
-            .map_or(0, |flags| flags.depth());
-        let child_depth = parent_depth
-            .checked_add(1)
-            .ok_or(AttachChildError::TooDeep)?;
-        // The child's subtree moves down by `shift` levels.
-        let current = self
-            .world
-            .get::<LifecycleFlags>(child)
-            .map_or(0, |f| f.depth());
-        let shift = child_depth - current;
-        let mut subtree = vec![child];
-        let mut index = 0;
-        while index < subtree.len() {
-            if let Some(children) = self.world.get::<LifecycleChildren>(subtree[index]) {
-                subtree.extend_from_slice(children.as_slice());
-            }
-            index += 1;
-        }
-        let mut deepest = 0;
-        for &entity in &subtree {
-            let depth = self
-                .world
-                .get::<LifecycleFlags>(entity)
-                .map_or(0, |f| f.depth())
-                .checked_add(shift)
-                .ok_or(AttachChildError::TooDeep)?;
-            deepest = deepest.max(depth);
-        }
-        for &entity in &subtree {
+        let walk_error = |error| match error {
+            TreeWalkError::Reached => AttachChildError::Cycle {
+                parent: parent_id,
+                child: child_id,
+            },
+            TreeWalkError::Cycle(through) => AttachChildError::TreeCycle {
+                parent: parent_id,
+                child: child_id,
+                through,
+            },
+            TreeWalkError::TooDeep => AttachChildError::TooDeep {
+                parent: parent_id,
+                child: ChildToAttach::Existing(child_id),
+            },
+        };
+        tree_walk::check_ancestors(&self.world, parent, child).map_err(walk_error)?;
+        let subtree =
+            tree_walk::subtree_at_depth(&self.world, child, depth, parent).map_err(walk_error)?;
+        let mut deepest = depth;
+        for &(entity, level) in &subtree {
             if let Some(mut flags) = self.world.get_mut::<LifecycleFlags>(entity) {
-                let depth = flags.depth() + shift;
-                flags.set_depth(depth);
+                flags.set_depth(level);
             }
+            deepest = deepest.max(level);
         }
         self.max_depth = self.max_depth.max(deepest);
         self.world.entity_mut(child).insert(LifecycleParent(parent));
         Ok(())
+    }
+
+    /// The depth a new child of `parent` gets, once `parent` is checked to be a CREATED service
+    /// with a level left below it.
+    fn child_depth_under(
+        &self,
+        parent: Entity,
+        child: ChildToAttach,
+    ) -> Result<u8, AttachChildError> {
+        let (Some(&parent_id), Some(state), Some(flags)) = (
+            self.service_id(parent),
+            self.state(parent),
+            self.flags(parent),
+        ) else {
+            return Err(AttachChildError::NotAService(parent));
+        };
+        if state != LifecycleState::Created {
+            return Err(AttachChildError::ParentNotCreated {
+                parent: parent_id,
+                child,
+                state,
+            });
+        }
+        flags
+            .depth()
+            .checked_add(1)
+            .ok_or(AttachChildError::TooDeep {
+                parent: parent_id,
+                child,
+            })
     }
 
     /// Spawns `count` services of kind `kind` as children of `parent`, in one batch (much cheaper
@@ -695,26 +664,7 @@ impl Engine {
             .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
         let mut depths = Vec::with_capacity(parents.len());
         for &parent in parents {
-            let (Some(state), Some(flags)) = (self.state(parent), self.flags(parent)) else {
-                return Err(AttachChildError::NotAService(parent));
-            };
-            if state != LifecycleState::Created {
-                return Err(AttachChildError::ParentNotCreated {
-                    parent: self.service_id(parent).cloned().unwrap_or_default(),
-                    child: ServiceId::named(
-                        kind_id,
-                        self.reserve_serials(1),
-                        format!("<new {}>", K::NAME),
-                    ),
-                    state,
-                });
-            }
-            depths.push(
-                flags
-                    .depth()
-                    .checked_add(1)
-                    .ok_or(AttachChildError::TooDeep)?,
-            );
+            depths.push(self.child_depth_under(parent, ChildToAttach::New(kind_id))?);
         }
         let Some(total) = parents.len().checked_mul(per_parent) else {
             panic!("too many children requested");
@@ -743,12 +693,14 @@ impl Engine {
     /// Spawns a service of kind `kind` and attaches it as a child of `parent`.
     ///
     /// # Errors
-    /// As [`attach_child`](Self::attach_child); the spawned entity is despawned on error.
+    /// As [`attach_child`](Self::attach_child). The parent is checked before anything is
+    /// spawned, so its errors name the child as `a new <Kind>`.
     pub fn spawn_child<K: ServiceKind>(
         &mut self,
         parent: Entity,
         kind: K,
     ) -> Result<Entity, AttachChildError> {
+        self.child_depth_under(parent, ChildToAttach::New(KindId::of::<K>()))?;
         let child = self.spawn(kind);
         if let Err(error) = self.attach_child(parent, child) {
             self.world.despawn(child);

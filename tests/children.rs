@@ -200,7 +200,7 @@ fn children_attach_only_in_created_with_one_parent_and_no_cycles() {
     assert_eq!(
         error.to_string(),
         format!(
-            "Cannot attach child {} to {} in state initialized. Please attach children before initializing or starting the lifecycle.",
+            "Cannot attach child Child (id={}) to Parent (id={}) in state initialized. Please attach children before initializing or starting the lifecycle.",
             engine.service_id(late).unwrap(),
             engine.service_id(other).unwrap()
         )

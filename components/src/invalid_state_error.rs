@@ -2,9 +2,12 @@
 
 use bevy_ecs::entity::Entity;
 
-use crate::{LifecycleState, Operation, ServiceId};
+use crate::{LifecycleState, Operation, ServiceId, ServiceLabel};
 
 /// An operation is not allowed from the service's state (AIPerf's `InvalidStateError`).
+///
+/// Its text is AIPerf's, `Cannot <operation> from state <state> for <service>`, the service shown
+/// as AIPerf's `str(service)` ([`ServiceLabel`]: `<Kind> (id=<id>)`).
 ///
 /// # Example
 /// ```
@@ -19,7 +22,7 @@ use crate::{LifecycleState, Operation, ServiceId};
 /// assert_eq!(err.to_string(), "Cannot start from state created for Lifecycle (id=svc)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("Cannot {operation} from state {state} for {} (id={service_id})", service_id.kind())]
+#[error("Cannot {operation} from state {state} for {}", ServiceLabel(*service_id))]
 pub struct InvalidStateError {
     /// The service.
     pub entity: Entity,

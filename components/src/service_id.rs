@@ -29,7 +29,7 @@ use crate::KindId;
 /// assert_eq!(named.to_string(), "records-manager");
 /// assert_eq!(size_of::<ServiceId>(), 8);
 /// ```
-#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Component, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ServiceId {
     code: u32,
     kind: KindId,
@@ -126,6 +126,13 @@ impl core::fmt::Display for ServiceId {
             Some(name) => f.write_str(&name),
             None => write!(f, "{}_{:08x}", self.kind.name(), self.code),
         }
+    }
+}
+
+impl core::fmt::Debug for ServiceId {
+    /// The id itself, not its fields: `ServiceId("Worker_0a1b2c3d")`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("ServiceId").field(&self.to_string()).finish()
     }
 }
 

@@ -14,6 +14,7 @@ mod table;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use lifecycle_ecs::exit_report::ExitErrorPanel;
 use lifecycle_ecs::{
     DEFAULT_SHUTDOWN_BUDGET, Engine, HookType, LifecycleState, Operation, OperationReport,
     Selection,
@@ -21,7 +22,6 @@ use lifecycle_ecs::{
 
 pub use args::{BackgroundMode, FleetArgs};
 use error::FleetError;
-use exit_error_groups::group_exit_errors;
 use fail_plan::FailPlan;
 use kinds::{FailInit, FleetChild, FleetWorker, HookCalls};
 use memory::MemorySample;
@@ -40,7 +40,8 @@ const EXIT_SIGNALLED: u8 = 130;
 /// 0 when every service stopped cleanly, 1 otherwise or if the run could not be carried out.
 pub fn run(args: &FleetArgs) -> ExitCode {
     let outcome = measure(args).and_then(|summary| {
-        table::print(&summary, &mut std::io::stdout().lock()).map_err(FleetError::Print)?;
+        let panel = ExitErrorPanel::for_stdout();
+        table::print(&summary, &panel, &mut std::io::stdout().lock()).map_err(FleetError::Print)?;
         if let Some(path) = &args.json {
             summary.write_json(path)?;
         }
@@ -145,7 +146,7 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
     let final_states = StateCounts(engine.state_counts());
     let hook_failures = engine.failures().total();
     let hook_calls = count_hook_calls(&mut engine);
-    let mut exit_error_groups = group_exit_errors(engine.world_mut());
+    let mut exit_error_groups = exit_error_groups::largest_first(&mut engine);
     let exit_error_group_count = exit_error_groups.len();
     exit_error_groups.truncate(MAX_GROUPS);
     let memory = MemoryFigures::new(before, after, services);

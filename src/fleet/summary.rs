@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use lifecycle_ecs::exit_report::ExitErrorGroup;
 use lifecycle_ecs::{LifecycleState, OperationReport};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::error::FleetError;
-use super::exit_error_groups::ExitErrorGroup;
 use super::memory::MemorySample;
 
 /// Everything a fleet run measured. Serialized as the `--json` file.

@@ -3,15 +3,20 @@
 use std::io::{self, Write};
 
 use lifecycle_ecs::LifecycleState;
+use lifecycle_ecs::exit_report::ExitErrorPanel;
 
-use super::exit_error_groups::ExitErrorGroup;
 use super::summary::{FleetSummary, PhaseStats};
 
-/// Prints `summary` as a table: phases, final states, hooks, exit errors, memory.
+/// Prints `summary` as a table: phases, final states, hooks, memory, and the exit errors in
+/// AIPerf's panel drawn as `panel` says (its width and colour).
 ///
 /// # Errors
 /// If `out` cannot be written.
-pub fn print(summary: &FleetSummary, out: &mut impl Write) -> io::Result<()> {
+pub fn print(
+    summary: &FleetSummary,
+    panel: &ExitErrorPanel,
+    out: &mut impl Write,
+) -> io::Result<()> {
     writeln!(
         out,
         "lifecycle-ecs {} fleet: {} workers × (1 + {} children) = {} services; {} {} per phase and kind; fail rate {} ({} failing workers)",
@@ -95,7 +100,7 @@ pub fn print(summary: &FleetSummary, out: &mut impl Write) -> io::Result<()> {
         _ => writeln!(out, "memory        not measured on this platform")?,
     }
     writeln!(out)?;
-    exit_errors(out, summary)?;
+    exit_errors(out, panel, summary)?;
     let verdict = if summary.clean {
         "every service stopped cleanly".to_owned()
     } else {
@@ -121,51 +126,31 @@ fn phase_row(out: &mut impl Write, name: &str, stats: &PhaseStats) -> io::Result
     )
 }
 
-/// The exit-error panel: one entry per group of identical error details, as AIPerf prints them.
-fn exit_errors(out: &mut impl Write, summary: &FleetSummary) -> io::Result<()> {
+/// The exit-error panel (the library's, AIPerf's layout): one entry per group of identical error
+/// details, titled with the number of failed services and distinct errors.
+fn exit_errors(
+    out: &mut impl Write,
+    panel: &ExitErrorPanel,
+    summary: &FleetSummary,
+) -> io::Result<()> {
     if summary.exit_error_groups.is_empty() {
         return Ok(());
     }
-    writeln!(
-        out,
+    let title = format!(
         "exit errors ({} failed services, {} distinct {})",
         thousands(summary.failures as u64),
         summary.exit_error_group_count,
         plural(summary.exit_error_group_count, "error", "errors"),
-    )?;
-    for group in &summary.exit_error_groups {
-        group_entry(out, group)?;
-    }
+    );
+    panel
+        .clone()
+        .with_title(title)
+        .print(&summary.exit_error_groups, out)?;
     let hidden = summary.exit_error_group_count - summary.exit_error_groups.len();
     if hidden > 0 {
         writeln!(out, "  … and {hidden} more distinct errors")?;
     }
     writeln!(out)
-}
-
-fn group_entry(out: &mut impl Write, group: &ExitErrorGroup) -> io::Result<()> {
-    let services = match group.services {
-        1 => group.examples.first().cloned().unwrap_or_default(),
-        2 | 3 => format!("{} services: {}", group.services, group.examples.join(", ")),
-        n => format!(
-            "{} services: {}, etc.",
-            thousands(n as u64),
-            group.examples[..group.examples.len().min(2)].join(", ")
-        ),
-    };
-    let label = if group.services == 1 {
-        "Service"
-    } else {
-        "Services"
-    };
-    writeln!(out, "  • {label}: {services}")?;
-    writeln!(out, "    Operation: {}", group.operation)?;
-    writeln!(
-        out,
-        "    Error: {}",
-        group.error_type.as_deref().unwrap_or("Unknown")
-    )?;
-    writeln!(out, "    Reason: {}", group.message)
 }
 
 fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
