@@ -59,6 +59,9 @@
 //! - Everything waits on tokio's clock: tests run on paused time.
 //!
 //! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
+//!
+//! Every limit (service ids, tree depth, kinds, futures in flight, durations, memory per
+//! service) is in one table: [`limits`].
 
 pub mod async_background;
 mod async_bridge;
@@ -67,10 +70,12 @@ mod attached_hooks;
 mod background;
 mod due_buckets;
 mod engine;
+pub mod footprint;
 mod hook_future_driver;
 mod hook_registry;
 mod hook_runner;
 mod kind_registry;
+pub mod limits;
 mod report;
 mod run_loop;
 mod runtime;
@@ -78,6 +83,7 @@ mod scheduler;
 mod selection;
 mod service_kind_macro;
 mod shutdown;
+mod spawn_error;
 mod state_watch;
 mod stop_handle;
 mod watchdog;
@@ -96,6 +102,7 @@ pub use runtime::{
 };
 pub use selection::Selection;
 pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, ShutdownReport, termination_signal};
+pub use spawn_error::SpawnError;
 pub use state_watch::{StateWatch, WaitError};
 pub use stop_handle::{PendingStops, StopHandle};
 

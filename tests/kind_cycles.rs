@@ -2,7 +2,7 @@
 
 use bevy_ecs::prelude::*;
 use lifecycle_ecs::prelude::*;
-use lifecycle_ecs::{HookRegistrationError, KindError};
+use lifecycle_ecs::{HookRegistrationError, KindError, SpawnError};
 
 /// Names itself as its own base (and requires only the root kind, so bevy accepts the type).
 #[derive(Component, Default, Clone)]
@@ -83,7 +83,14 @@ fn a_kind_deriving_from_a_cycle_is_refused_and_the_engine_goes_on() {
         error.to_string(),
         "the base kinds of Bystander form a cycle: Ping → Pong → Ping"
     );
-    // Nothing was half-registered.
+    // Every way in reports the same error, and nothing was half-registered.
+    assert!(matches!(
+        engine.try_spawn(Narcissus),
+        Err(SpawnError::Kind {
+            kind: "Narcissus",
+            source: KindError::CyclicBases { .. }
+        })
+    ));
     assert!(matches!(
         engine.add_named_hook::<Ping, _>(HookType::OnInit, "noop", || {}),
         Err(HookRegistrationError::Kind(KindError::CyclicBases { .. }))

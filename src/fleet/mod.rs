@@ -195,7 +195,7 @@ fn spawn_fleet(
     args: &FleetArgs,
     plan: FailPlan,
 ) -> Result<Duration, FleetError> {
-    let workers = engine.spawn_batch_with(FleetWorker, args.workers, |_| HookCalls(0));
+    let workers = engine.try_spawn_batch_with(FleetWorker, args.workers, |_| HookCalls(0))?;
     engine
         .world_mut()
         .insert_batch(plan.indices().map(|index| (workers[index], FailInit)));
