@@ -8,6 +8,7 @@ mod fail_plan;
 mod hooks;
 mod kinds;
 mod memory;
+mod memory_check;
 mod summary;
 mod table;
 
@@ -25,6 +26,7 @@ use exit_error_groups::group_exit_errors;
 use fail_plan::FailPlan;
 use kinds::{FailInit, FleetChild, FleetWorker, HookCalls};
 use memory::MemorySample;
+pub use memory_check::check_memory;
 use summary::{
     BackgroundStats, FleetSummary, MAX_GROUPS, MemoryFigures, PhaseStats, Phases, SpawnStats,
     StateCounts, StopStats,
