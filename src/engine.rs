@@ -25,11 +25,13 @@ use crate::async_background::DEFAULT_TASK_STOP_TIMEOUT;
 use crate::async_bridge::AsyncBridge;
 use crate::attach_child_error::{AttachChildError, ChildToAttach};
 use crate::attached_hooks::{AttachedHooks, HookOutput};
+use crate::footprint;
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
 use crate::kind_registry::{KindError, KindInfo, KindRegistry};
 use crate::runtime::{
     DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
 };
+use crate::spawn_error::SpawnError;
 use crate::stop_handle::PendingStops;
 use crate::tree_walk::{self, TreeWalkError};
 use crate::watchdog::WatchdogThread;
@@ -446,65 +448,94 @@ impl Engine {
         Ok(())
     }
 
-    fn next_id(&mut self, kind: KindId, name: Option<String>) -> ServiceId {
-        let serial = self.reserve_serials(1);
-        match name {
-            Some(name) => ServiceId::named(kind, serial, name),
-            None => ServiceId::generated(kind, serial),
-        }
-    }
-
     /// Spawns one service of kind `kind` with a generated id.
     ///
     /// # Panics
-    /// Panics if the kind cannot be registered (see [`try_spawn_with`](Self::try_spawn_with)).
+    /// Panics if the service cannot be spawned (see [`try_spawn`](Self::try_spawn)).
     #[track_caller]
     pub fn spawn<K: ServiceKind>(&mut self, kind: K) -> Entity {
         self.spawn_with(kind, ())
     }
 
+    /// Spawns one service of kind `kind` with a generated id.
+    ///
+    /// # Errors
+    /// [`SpawnError`] if the kind cannot be registered or the process has no service id left.
+    pub fn try_spawn<K: ServiceKind>(&mut self, kind: K) -> Result<Entity, SpawnError> {
+        self.try_spawn_with(kind, (), None)
+    }
+
     /// Spawns one service of kind `kind` with extra components.
     ///
     /// # Panics
-    /// Panics if the kind cannot be registered (see [`try_spawn_with`](Self::try_spawn_with)).
+    /// Panics if the service cannot be spawned (see [`try_spawn_with`](Self::try_spawn_with)).
     #[track_caller]
     pub fn spawn_with<K: ServiceKind, B: Bundle>(&mut self, kind: K, extra: B) -> Entity {
         self.try_spawn_with(kind, extra, None)
-            .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME))
+            .unwrap_or_else(|error| panic!("{error}"))
     }
 
     /// Spawns one service, optionally with a given id string.
     ///
     /// # Errors
-    /// [`KindError`] if the kind cannot be registered.
+    /// [`SpawnError`] if the kind cannot be registered or the process has no service id left
+    /// (see the [limits](crate::limits)).
     pub fn try_spawn_with<K: ServiceKind, B: Bundle>(
         &mut self,
         kind: K,
         extra: B,
         name: Option<String>,
-    ) -> Result<Entity, KindError> {
-        let kind_id = self.register_kind::<K>()?;
-        let id = self.next_id(kind_id, name);
+    ) -> Result<Entity, SpawnError> {
+        let kind_id = self.spawnable_kind::<K>()?;
+        let serial = self.reserve_serials::<K>(1, 0)?;
+        let id = match name {
+            Some(name) => ServiceId::named(kind_id, serial, name),
+            None => ServiceId::generated(kind_id, serial),
+        };
         Ok(self.world.spawn((kind, root_components(), id, extra)).id())
     }
 
     /// Spawns `count` services of kind `kind` in one batch, each with `extra(i)`.
     ///
     /// # Panics
-    /// Panics if the kind cannot be registered.
+    /// Panics if the services cannot be spawned (see
+    /// [`try_spawn_batch_with`](Self::try_spawn_batch_with)).
     #[track_caller]
     pub fn spawn_batch_with<K: ServiceKind + Clone, B: Bundle<Effect: NoBundleEffect>>(
         &mut self,
         kind: K,
         count: usize,
-        mut extra: impl FnMut(usize) -> B,
+        extra: impl FnMut(usize) -> B,
     ) -> Vec<Entity> {
-        let kind_id = self
-            .register_kind::<K>()
-            .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
-        let first = self.reserve_serials(count);
-        let id = move |i: usize| ServiceId::generated(kind_id, first + i as u32);
-        if TypeId::of::<K>() == TypeId::of::<Lifecycle>() {
+        self.try_spawn_batch_with(kind, count, extra)
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// Spawns `count` services of kind `kind` in one batch, each with `extra(i)`, if they fit.
+    ///
+    /// Before spawning anything, the batch's memory is estimated with the engine's own
+    /// per-service figure ([`footprint::bytes_per_service`](crate::footprint::bytes_per_service))
+    /// and that much is asked of the allocator, so a batch that cannot be allocated is refused
+    /// instead of aborting the process. Where the system overcommits memory, the allocator may
+    /// grant more than there is: check available memory first for fleets near the machine's size
+    /// (as `lifecycle-ecs fleet` does).
+    ///
+    /// # Errors
+    /// [`SpawnError::Kind`] if the kind cannot be registered; [`SpawnError::OutOfMemory`] if the
+    /// batch cannot be allocated; [`SpawnError::IdsExhausted`] if the process has fewer than
+    /// `count` service ids left. Nothing is spawned then, and no id is taken.
+    pub fn try_spawn_batch_with<K: ServiceKind + Clone, B: Bundle<Effect: NoBundleEffect>>(
+        &mut self,
+        kind: K,
+        count: usize,
+        mut extra: impl FnMut(usize) -> B,
+    ) -> Result<Vec<Entity>, SpawnError> {
+        let kind_id = self.spawnable_kind::<K>()?;
+        let bytes = footprint::service_bytes::<K, B>(&mut self.world);
+        let first = self.reserve_serials::<K>(count, bytes)?;
+        // Serials `first .. first + count` were reserved, so they fit in `u32`.
+        let id = move |i: usize| ServiceId::generated(kind_id, first.wrapping_add(i as u32));
+        let spawned = if TypeId::of::<K>() == TypeId::of::<Lifecycle>() {
             self.world
                 .spawn_batch((0..count).map(|i| (kind.clone(), root_components(), id(i), extra(i))))
                 .collect()
@@ -517,25 +548,66 @@ impl Engine {
                         .map(|i| (kind.clone(), Lifecycle, root_components(), id(i), extra(i))),
                 )
                 .collect()
-        }
+        };
+        Ok(spawned)
     }
 
-    /// Reserves `count` id serials (process-wide).
-    ///
-    /// # Panics
-    /// Panics past 2³² services in one process (ids would repeat).
-    #[track_caller]
-    fn reserve_serials(&mut self, count: usize) -> u32 {
-        ServiceId::reserve(count).unwrap_or_else(|error| panic!("{error}"))
+    /// Registers kind `K` for spawning.
+    fn spawnable_kind<K: ServiceKind>(&mut self) -> Result<KindId, SpawnError> {
+        self.register_kind::<K>()
+            .map_err(|source| SpawnError::Kind {
+                kind: K::NAME,
+                source,
+            })
+    }
+
+    /// Makes room for `count` services of kind `K` of `bytes` each (0: not checked) and reserves
+    /// their id serials (process-wide); returns the first. Ids are taken last, so a refused
+    /// batch takes none.
+    fn reserve_serials<K: ServiceKind>(
+        &mut self,
+        count: usize,
+        bytes: usize,
+    ) -> Result<u32, SpawnError> {
+        let requested = u64::try_from(count).unwrap_or(u64::MAX);
+        if bytes > 0 {
+            let fits = footprint::total_bytes(count, bytes)
+                .is_some_and(|total| Vec::<u8>::new().try_reserve_exact(total).is_ok());
+            if !fits {
+                return Err(SpawnError::OutOfMemory {
+                    kind: K::NAME,
+                    count: requested,
+                    bytes: u64::try_from(count as u128 * bytes as u128).unwrap_or(u64::MAX),
+                });
+            }
+        }
+        ServiceId::reserve(count).map_err(|source| SpawnError::IdsExhausted {
+            kind: K::NAME,
+            count: requested,
+            source,
+        })
     }
 
     /// Spawns `count` services of kind `kind` in one batch.
     ///
     /// # Panics
-    /// Panics if the kind cannot be registered.
+    /// Panics if the services cannot be spawned (see
+    /// [`try_spawn_batch_with`](Self::try_spawn_batch_with)).
     #[track_caller]
     pub fn spawn_batch<K: ServiceKind + Clone>(&mut self, kind: K, count: usize) -> Vec<Entity> {
         self.spawn_batch_with(kind, count, |_| ())
+    }
+
+    /// Spawns `count` services of kind `kind` in one batch, if they fit.
+    ///
+    /// # Errors
+    /// As [`try_spawn_batch_with`](Self::try_spawn_batch_with).
+    pub fn try_spawn_batch<K: ServiceKind + Clone>(
+        &mut self,
+        kind: K,
+        count: usize,
+    ) -> Result<Vec<Entity>, SpawnError> {
+        self.try_spawn_batch_with(kind, count, |_| ())
     }
 
     /// Attaches `child` to `parent` in the lifecycle tree (AIPerf's `attach_child_lifecycle`).
@@ -627,18 +699,15 @@ impl Engine {
     /// than spawning and attaching one by one: the children are born in their final table).
     ///
     /// # Errors
-    /// As [`attach_child`](Self::attach_child): `parent` must be a CREATED service and the tree
-    /// must stay within 255 levels.
-    ///
-    /// # Panics
-    /// Panics if the kind cannot be registered.
-    #[track_caller]
+    /// [`SpawnError::Attach`] as [`attach_child`](Self::attach_child): `parent` must be a CREATED
+    /// service and the tree must stay within 255 levels; otherwise as
+    /// [`try_spawn_batch_with`](Self::try_spawn_batch_with).
     pub fn spawn_children<K: ServiceKind + Clone>(
         &mut self,
         parent: Entity,
         kind: K,
         count: usize,
-    ) -> Result<Vec<Entity>, AttachChildError> {
+    ) -> Result<Vec<Entity>, SpawnError> {
         self.spawn_children_with(&[parent], kind, count, |_| ())
     }
 
@@ -646,30 +715,32 @@ impl Engine {
     /// `i`-th child with `extra(i)`; the result holds each parent's children in turn.
     ///
     /// # Errors
-    /// As [`spawn_children`](Self::spawn_children), checked for every parent before anything is
-    /// spawned.
-    ///
-    /// # Panics
-    /// Panics if the kind cannot be registered.
-    #[track_caller]
+    /// As [`spawn_children`](Self::spawn_children), checked for every parent and for the whole
+    /// batch (memory, with [`footprint::bytes_per_child`](crate::footprint::bytes_per_child);
+    /// service ids) before anything is spawned.
     pub fn spawn_children_with<K: ServiceKind + Clone, B: Bundle<Effect: NoBundleEffect>>(
         &mut self,
         parents: &[Entity],
         kind: K,
         per_parent: usize,
         mut extra: impl FnMut(usize) -> B,
-    ) -> Result<Vec<Entity>, AttachChildError> {
-        let kind_id = self
-            .register_kind::<K>()
-            .unwrap_or_else(|error| panic!("cannot spawn a {}: {error}", K::NAME));
+    ) -> Result<Vec<Entity>, SpawnError> {
+        let kind_id = self.spawnable_kind::<K>()?;
         let mut depths = Vec::with_capacity(parents.len());
         for &parent in parents {
             depths.push(self.child_depth_under(parent, ChildToAttach::New(kind_id))?);
         }
-        let Some(total) = parents.len().checked_mul(per_parent) else {
-            panic!("too many children requested");
-        };
-        let first = self.reserve_serials(total);
+        let bytes = footprint::child_bytes::<K, B>(&mut self.world);
+        let total = parents
+            .len()
+            .checked_mul(per_parent)
+            .ok_or(SpawnError::OutOfMemory {
+                kind: K::NAME,
+                count: u64::try_from(parents.len() as u128 * per_parent as u128)
+                    .unwrap_or(u64::MAX),
+                bytes: u64::MAX,
+            })?;
+        let first = self.reserve_serials::<K>(total, bytes)?;
         let children = self
             .world
             .spawn_batch((0..total).map(|i| {
@@ -678,7 +749,8 @@ impl Engine {
                     kind.clone(),
                     LifecycleState::Created,
                     LifecycleFlags::at_depth(depths[parent]),
-                    ServiceId::generated(kind_id, first + i as u32),
+                    // Serials `first .. first + total` were reserved, so they fit in `u32`.
+                    ServiceId::generated(kind_id, first.wrapping_add(i as u32)),
                     LifecycleParent(parents[parent]),
                     extra(i),
                 )
@@ -695,16 +767,17 @@ impl Engine {
     /// # Errors
     /// As [`attach_child`](Self::attach_child). The parent is checked before anything is
     /// spawned, so its errors name the child as `a new <Kind>`.
+    /// Spawning itself fails as [`try_spawn`](Self::try_spawn) does ([`SpawnError`]).
     pub fn spawn_child<K: ServiceKind>(
         &mut self,
         parent: Entity,
         kind: K,
-    ) -> Result<Entity, AttachChildError> {
+    ) -> Result<Entity, SpawnError> {
         self.child_depth_under(parent, ChildToAttach::New(KindId::of::<K>()))?;
-        let child = self.spawn(kind);
+        let child = self.try_spawn(kind)?;
         if let Err(error) = self.attach_child(parent, child) {
             self.world.despawn(child);
-            return Err(error);
+            return Err(error.into());
         }
         Ok(child)
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use bevy_ecs::component::ComponentId;
 use bevy_ecs::world::World;
-use lifecycle_ecs_components::{HookTypeSet, KindDescriptor, KindId};
+use lifecycle_ecs_components::{HookTypeSet, KindDescriptor, KindId, KindsExhaustedError};
 
 /// A kind could not be registered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +26,19 @@ pub enum KindError {
         /// The kind it wants second.
         second: &'static str,
     },
+    /// A kind among the bases is its own base, directly or through other bases (Python cannot
+    /// define such a class either).
+    #[error("the base kinds of {kind} form a cycle: {}", cycle.join(" → "))]
+    CyclicBases {
+        /// The kind being registered (the cycle may lie among its bases).
+        kind: &'static str,
+        /// The bases leading back to where they started, first and last the same kind
+        /// (`["Ping", "Pong", "Ping"]`).
+        cycle: Vec<&'static str>,
+    },
+    /// The process has given ids to [`KindId::CAPACITY`] kinds already.
+    #[error(transparent)]
+    TooManyKinds(#[from] KindsExhaustedError),
     /// A base kind is not a required component of the kind, so spawning would not insert it.
     #[error("{kind} lists {base} as a base kind but does not require it: add `#[require({base})]`")]
     MissingRequiredBase {
@@ -75,7 +88,7 @@ impl KindRegistry {
         if self.kinds.contains_key(&kind.type_id) {
             return Ok(&self.kinds[&kind.type_id]);
         }
-        let linearization = linearize(kind)?;
+        let linearization = linearize(kind, &mut Vec::new())?;
         // Register the bases base-first along this kind's own linearization, so a diamond's
         // bases get positions in the order this kind's hooks need.
         for base in linearization[1..].iter().rev() {
@@ -119,7 +132,7 @@ impl KindRegistry {
             provided.union_with(&base.provided);
         }
         let info = KindInfo {
-            id: KindId::for_type(kind.type_id, kind.name),
+            id: KindId::try_for_type(kind.type_id, kind.name)?,
             name: kind.name,
             position: self.next_position,
             provided,
@@ -132,12 +145,27 @@ impl KindRegistry {
 }
 
 /// The C3 linearization of a kind, most derived first: `L(K) = K + merge(L(B1), …, L(Bn), [B1 … Bn])`.
-fn linearize(kind: KindDescriptor) -> Result<Vec<KindDescriptor>, KindError> {
+/// `path` holds the kinds being linearized around this one (derived first), to refuse cycles
+/// before they recurse forever.
+fn linearize(
+    kind: KindDescriptor,
+    path: &mut Vec<KindDescriptor>,
+) -> Result<Vec<KindDescriptor>, KindError> {
+    if let Some(start) = path.iter().position(|k| k.type_id == kind.type_id) {
+        let mut cycle: Vec<&'static str> = path[start..].iter().map(|k| k.name).collect();
+        cycle.push(kind.name);
+        return Err(KindError::CyclicBases {
+            kind: path[0].name,
+            cycle,
+        });
+    }
     let bases = (kind.bases)();
     let mut sequences = Vec::with_capacity(bases.len() + 1);
+    path.push(kind);
     for base in &bases {
-        sequences.push(linearize(*base)?);
+        sequences.push(linearize(*base, path)?);
     }
+    path.pop();
     sequences.push(bases);
     let by_type: HashMap<TypeId, KindDescriptor> = sequences
         .iter()

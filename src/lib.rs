@@ -59,6 +59,9 @@
 //! - Everything waits on tokio's clock: tests run on paused time.
 //!
 //! The command-line program `lifecycle-ecs fleet` benchmarks large fleets; see the README.
+//!
+//! Every limit (service ids, tree depth, kinds, futures in flight, durations, memory per
+//! service) is in one table: [`limits`].
 
 mod abandoned_operation;
 pub mod async_background;
@@ -72,10 +75,12 @@ mod due_buckets;
 mod engine;
 pub mod exit_report;
 mod failure_log;
+pub mod footprint;
 mod hook_future_driver;
 mod hook_registry;
 mod hook_runner;
 mod kind_registry;
+pub mod limits;
 mod operation_despawns;
 mod operation_scope;
 mod owned_runtime;
@@ -88,6 +93,7 @@ mod selection;
 mod service_kind_macro;
 mod shutdown;
 mod signals;
+mod spawn_error;
 mod state_watch;
 mod stop_handle;
 mod tree_walk;
@@ -112,6 +118,7 @@ pub use runtime::{
 pub use selection::Selection;
 pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, ShutdownReport, termination_signal};
 pub use signals::TerminationSignals;
+pub use spawn_error::SpawnError;
 pub use state_watch::{StateWatch, WaitError};
 pub use stop_handle::{PendingStops, StopHandle};
 

@@ -41,6 +41,9 @@ fn main() -> ExitCode {
             if let Err(message) = args.validate() {
                 usage_error("fleet", &message);
             }
+            if let Err(message) = fleet::check_memory(&args) {
+                usage_error("fleet", &message);
+            }
             fleet::run(&args)
         }
     }

@@ -165,10 +165,10 @@ fn the_deepest_level_takes_no_children_and_the_error_names_both_sides() {
     let error = engine.spawn_child(deepest, Child).unwrap_err();
     assert_eq!(
         error,
-        AttachChildError::TooDeep {
+        lifecycle_ecs::SpawnError::Attach(AttachChildError::TooDeep {
             parent: deepest_id,
             child: ChildToAttach::New(lifecycle_ecs::KindId::of::<Child>()),
-        }
+        })
     );
     assert_eq!(
         error.to_string(),

@@ -5,8 +5,8 @@ mod common;
 
 use bevy_ecs::prelude::*;
 use common::*;
-use lifecycle_ecs::AttachChildError;
 use lifecycle_ecs::prelude::*;
+use lifecycle_ecs::{AttachChildError, SpawnError};
 
 #[derive(Component, Default, Clone)]
 #[require(Lifecycle)]
@@ -271,9 +271,9 @@ fn children_spawned_in_a_batch_behave_like_attached_ones() {
     let error = engine.spawn_children(parent, Child, 1).unwrap_err();
     assert!(matches!(
         error,
-        AttachChildError::ParentNotCreated {
+        SpawnError::Attach(AttachChildError::ParentNotCreated {
             state: LifecycleState::Initialized,
             ..
-        }
+        })
     ));
 }

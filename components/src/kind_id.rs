@@ -42,10 +42,14 @@ impl KindId {
     /// The root kind's id.
     pub const ROOT: KindId = KindId(0);
 
+    /// How many distinct kinds one process can use: one per two-byte id.
+    pub const CAPACITY: usize = 1 << 16;
+
     /// The id of kind `K`, assigned on first use.
     ///
     /// # Panics
-    /// Panics if more than 65 535 distinct kinds are used in one process.
+    /// Panics if more than [`CAPACITY`](Self::CAPACITY) distinct kinds are used in one process
+    /// (see [`try_for_type`](Self::try_for_type)).
     pub fn of<K: crate::ServiceKind>() -> KindId {
         Self::for_type(TypeId::of::<K>(), K::NAME)
     }
@@ -53,24 +57,38 @@ impl KindId {
     /// The id for a kind given by its `TypeId` and name (see [`KindId::of`]).
     ///
     /// # Panics
-    /// Panics if more than 65 535 distinct kinds are used in one process.
+    /// Panics if more than [`CAPACITY`](Self::CAPACITY) distinct kinds are used in one process
+    /// (see [`try_for_type`](Self::try_for_type)).
     pub fn for_type(type_id: TypeId, name: &'static str) -> KindId {
+        Self::try_for_type(type_id, name).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// The id for a kind given by its `TypeId` and name, assigned on first use.
+    ///
+    /// # Errors
+    /// [`KindsExhaustedError`] if the kind is new and [`CAPACITY`](Self::CAPACITY) kinds have
+    /// ids already.
+    pub fn try_for_type(
+        type_id: TypeId,
+        name: &'static str,
+    ) -> Result<KindId, KindsExhaustedError> {
         if let Some(id) = table()
             .read()
             .unwrap_or_else(|poison| poison.into_inner())
             .by_type
             .get(&type_id)
         {
-            return *id;
+            return Ok(*id);
         }
         let mut table = table().write().unwrap_or_else(|poison| poison.into_inner());
         if let Some(id) = table.by_type.get(&type_id) {
-            return *id;
+            return Ok(*id);
         }
-        let index = u16::try_from(table.names.len()).expect("at most 65 535 service kinds");
+        let index =
+            u16::try_from(table.names.len()).map_err(|_| KindsExhaustedError { kind: name })?;
         table.names.push(name);
         table.by_type.insert(type_id, KindId(index));
-        KindId(index)
+        Ok(KindId(index))
     }
 
     /// The kind's name (`ServiceKind::NAME`).
@@ -88,6 +106,14 @@ impl KindId {
     pub const fn index(self) -> u16 {
         self.0
     }
+}
+
+/// A new kind needs an id, but the process has used all [`KindId::CAPACITY`] of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot give {kind} a kind id: one process can use at most 65 536 service kinds")]
+pub struct KindsExhaustedError {
+    /// The kind that got no id.
+    pub kind: &'static str,
 }
 
 impl Default for KindId {

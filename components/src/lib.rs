@@ -47,7 +47,7 @@ pub use hook_failure::{
 };
 pub use hook_type::{HookType, HookTypeSet};
 pub use invalid_state_error::InvalidStateError;
-pub use kind_id::KindId;
+pub use kind_id::{KindId, KindsExhaustedError};
 pub use lifecycle_flags::LifecycleFlags;
 pub use lifecycle_state::{LifecycleState, UnknownStateError};
 pub use lifecycle_tree::{LifecycleChildren, LifecycleParent};

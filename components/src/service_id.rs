@@ -1,7 +1,7 @@
 //! Service ids: `<Kind>_<8 hex>` unless given, unique, stored compactly.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use bevy_ecs::component::Component;
@@ -41,7 +41,8 @@ fn names() -> &'static RwLock<HashMap<u32, Arc<str>>> {
     NAMES.get_or_init(Default::default)
 }
 
-static NEXT_SERIAL: AtomicU32 = AtomicU32::new(0);
+/// The next free serial number; `ServiceId::CAPACITY` once every serial was handed out.
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(0);
 
 /// Scrambles a serial number into an id code: a bijection on `u32`, so distinct serials give
 /// distinct codes.
@@ -55,23 +56,55 @@ const fn scramble(serial: u32) -> u32 {
     (x ^ (x >> 16)) ^ 0x6D2B_79F5
 }
 
-/// More than 2³² service ids were asked of one process.
+/// More service ids were asked of this process than it has left: one process creates at most
+/// [`ServiceId::CAPACITY`] (2³²) services, as ids must not repeat.
+///
+/// # Example
+/// ```
+/// use lifecycle_ecs_components::{IdsExhaustedError, ServiceId};
+/// let error = ServiceId::reserve(usize::MAX).unwrap_err();
+/// assert_eq!(error.requested, usize::MAX as u64);
+/// assert!(error.to_string().starts_with("service ids exhausted"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("service ids exhausted: one process can create at most 2^32 services")]
-pub struct IdsExhaustedError;
+#[error("service ids exhausted: {requested} asked, {left} left of the 2^32 one process can create")]
+pub struct IdsExhaustedError {
+    /// How many ids were asked for.
+    pub requested: u64,
+    /// How many ids the process had left (none were taken).
+    pub left: u64,
+}
 
 impl ServiceId {
+    /// How many service ids one process can create: 2³², one per serial number.
+    pub const CAPACITY: u64 = 1 << 32;
+
     /// Reserves `count` consecutive serial numbers, process-wide, and returns the first.
     ///
+    /// Serials are never reused, so at most [`CAPACITY`](Self::CAPACITY) services are created per
+    /// process. Reserving in bulk is also how a test reaches that limit without creating the
+    /// services. For `count == 0` nothing is reserved and the returned number means nothing.
+    ///
     /// # Errors
-    /// [`IdsExhaustedError`] past 2³² serials.
+    /// [`IdsExhaustedError`] if fewer than `count` serials are left; then none is taken.
     pub fn reserve(count: usize) -> Result<u32, IdsExhaustedError> {
-        let count = u32::try_from(count).map_err(|_| IdsExhaustedError)?;
+        let requested = u64::try_from(count).unwrap_or(u64::MAX);
         NEXT_SERIAL
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
-                next.checked_add(count)
+                next.checked_add(requested)
+                    .filter(|&end| end <= Self::CAPACITY)
             })
-            .map_err(|_| IdsExhaustedError)
+            // Below `CAPACITY` whenever a serial was reserved.
+            .map(|first| u32::try_from(first).unwrap_or(u32::MAX))
+            .map_err(|next| IdsExhaustedError {
+                requested,
+                left: Self::CAPACITY - next,
+            })
+    }
+
+    /// How many serial numbers (so service ids) this process has left.
+    pub fn remaining() -> u64 {
+        Self::CAPACITY - NEXT_SERIAL.load(Ordering::Relaxed)
     }
 
     /// The generated id of serial `serial`, of kind `kind`.
@@ -163,6 +196,15 @@ mod tests {
         let a = ServiceId::reserve(10).expect("serials left");
         let b = ServiceId::reserve(10).expect("serials left");
         assert!(b >= a + 10);
+    }
+
+    #[test]
+    fn a_refused_reservation_takes_nothing() {
+        let left = ServiceId::remaining();
+        let error = ServiceId::reserve(usize::MAX).unwrap_err();
+        assert_eq!(error.requested, u64::MAX);
+        assert!(ServiceId::remaining() <= left);
+        assert!(ServiceId::remaining() > 0);
     }
 
     #[test]

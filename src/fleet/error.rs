@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use lifecycle_ecs::{AttachChildError, HookRegistrationError};
+use lifecycle_ecs::{HookRegistrationError, SpawnError};
 
 /// A fleet run could not be carried out or reported.
 #[derive(Debug, thiserror::Error)]
@@ -10,9 +10,9 @@ pub enum FleetError {
     /// A hook could not be registered.
     #[error("cannot register the fleet's hooks: {0}")]
     Hooks(#[from] HookRegistrationError),
-    /// A child could not be attached to its worker.
-    #[error("cannot attach a child service: {0}")]
-    Attach(#[from] AttachChildError),
+    /// The workers or their children could not be spawned.
+    #[error("cannot spawn the fleet: {0}")]
+    Spawn(#[from] SpawnError),
     /// The JSON results could not be written.
     #[error("cannot write the JSON results to {}: {source}", path.display())]
     WriteJson {

@@ -8,6 +8,7 @@ mod fail_plan;
 mod hooks;
 mod kinds;
 mod memory;
+mod memory_check;
 mod summary;
 mod table;
 
@@ -25,6 +26,7 @@ use error::FleetError;
 use fail_plan::FailPlan;
 use kinds::{FailInit, FleetChild, FleetWorker, HookCalls};
 use memory::MemorySample;
+pub use memory_check::check_memory;
 use summary::{
     BackgroundStats, FleetSummary, MAX_GROUPS, MemoryFigures, PhaseStats, Phases, SpawnStats,
     StateCounts, StopStats,
@@ -196,7 +198,7 @@ fn spawn_fleet(
     args: &FleetArgs,
     plan: FailPlan,
 ) -> Result<Duration, FleetError> {
-    let workers = engine.spawn_batch_with(FleetWorker, args.workers, |_| HookCalls(0));
+    let workers = engine.try_spawn_batch_with(FleetWorker, args.workers, |_| HookCalls(0))?;
     engine
         .world_mut()
         .insert_batch(plan.indices().map(|index| (workers[index], FailInit)));
