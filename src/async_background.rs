@@ -11,12 +11,20 @@
 //!
 //! # Cancellation and shutdown
 //! - A service's task starts with the root kind's built-in ON_START step (before its children
-//!   start) and ends with the built-in ON_STOP step (after its children stopped).
+//!   start) and ends with the built-in ON_STOP step (after its children stopped). A service
+//!   started with its stop already requested gets no task.
+//! - Setting the stop-requested flag by hand ([`Engine::request_stop`], AIPerf's
+//!   `stop_requested = True`) ends the task at its next iteration check: its token is cancelled,
+//!   a service waiting for its next run ends at once, a run in progress is its last (its result
+//!   is ignored). Nothing awaits it (no stop runs).
+//! - Despawning a service ends its tasks at the engine's next step (an operation, `tick`,
+//!   `run_for`, `run`): its token is cancelled and a run in progress is dropped.
 //! - Ending is **cooperative first**: the service's [`CancellationToken`] is cancelled. A service
 //!   waiting for its next run ends at once; a run in progress sees it through
 //!   [`TaskContext::cancelled`] and should return soon (its result is then ignored).
 //! - The stop **awaits** every task it cancelled, for at most the engine's task stop timeout
-//!   (5 s unless [`EngineBuilder::task_stop_timeout`](crate::EngineBuilder::task_stop_timeout)).
+//!   (5 s unless [`EngineBuilder::task_stop_timeout`](crate::EngineBuilder::task_stop_timeout);
+//!   `Duration::MAX` waits as long as it takes).
 //!   A run still in progress then ignored its cancellation: it is logged by name, aborted (its
 //!   future dropped), and listed by [`Engine::abandoned_background_tasks`]; one that cannot be
 //!   dropped (its driver is blocked in sync code) is counted by
@@ -26,7 +34,15 @@
 //!   whenever the engine drives (operations, `tick`, `run_for`, `run`).
 //! - Each run is bounded by the task's own [`HookConfig::timeout`] if it has one; the engine's
 //!   default hook timeout does not apply (a run-once task may legitimately run until stop).
+//! - User code never takes a driver down: a panic in the task closure (before it returns its
+//!   future) or in the future fails that service's run (recorded as `panicked: …`) and the task
+//!   goes on; a panic in `prepare` or in a per-service interval fails that service's start,
+//!   like a panicking hook.
+//! - Pacing as in the batch form: fixed rate keeps the due times (a failed run changes nothing),
+//!   fixed delay waits the interval after the run, plus 1 ms after a failed one (AIPerf); an
+//!   interval under 1 ms counts as 1 ms, one past the clock's range means "never again".
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -38,12 +54,16 @@ use lifecycle_ecs_components::{
     BackgroundTaskParams, HookError, HookFailure, HookFailures, HookType, ServiceId, ServiceKind,
     TaskInterval,
 };
+use lifecycle_ecs_systems::panic_message;
 use tokio::time::{Duration, Instant};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::async_task_driver::{DriverHandle, LoopSchedule, NewService, StopTicket};
+use crate::background::{per_service_interval, stop_requested, task_failure};
+use crate::despawned_services::DespawnedServices;
 use crate::engine::{Engine, HookConfig};
 use crate::hook_registry::HookRegistrationError;
+use crate::task_pacing::{after, first_due};
 
 /// The engine's default time a stop waits for cancelled background tasks to end.
 pub const DEFAULT_TASK_STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -106,12 +126,17 @@ pub struct AbandonedTask {
 
 /// The engine's side of one registered task: sends services to its drivers.
 trait TaskControl: Send + Sync {
-    /// Starts the task for the `entities` of its kind.
-    fn start(&self, world: &World, entities: &[Entity]);
+    /// Starts the task for the `entities` of its kind; a panic reading a service (its
+    /// `prepare`, its interval) is added to `failures` and that service gets no task.
+    fn start(&self, world: &World, entities: &[Entity], failures: &mut Vec<HookFailure>);
     /// Cancels the task of `entities`; the ticket settles as they end.
     fn stop(&self, entities: &[Entity]) -> Arc<StopTicket>;
     /// Drops the runs of `entities` still in progress.
     fn abort(&self, entities: &[Entity]);
+    /// Cancels the task of `entities`: no further run (their stop was requested by hand).
+    fn wind_down(&self, entities: &[Entity]);
+    /// Ends the task of `entities` at once, runs in progress dropped (they were despawned).
+    fn end_now(&self, entities: &[Entity]);
     /// Services held (waiting or running).
     fn alive(&self) -> usize;
     /// Runs made so far.
@@ -120,6 +145,7 @@ trait TaskControl: Send + Sync {
 
 /// [`TaskControl`] for a task whose services carry data `S`.
 struct Control<S> {
+    name: Arc<str>,
     kind: ComponentId,
     drivers: Vec<Arc<DriverHandle<S>>>,
     prepare: Box<dyn Fn(EntityRef<'_>) -> S + Send + Sync>,
@@ -142,7 +168,7 @@ impl<S> Control<S> {
 }
 
 impl<S: Clone + Send + Sync + 'static> TaskControl for Control<S> {
-    fn start(&self, world: &World, entities: &[Entity]) {
+    fn start(&self, world: &World, entities: &[Entity], failures: &mut Vec<HookFailure>) {
         let now = Instant::now();
         let mut shares: Vec<Vec<NewService<S>>> =
             (0..self.drivers.len()).map(|_| Vec::new()).collect();
@@ -150,24 +176,38 @@ impl<S: Clone + Send + Sync + 'static> TaskControl for Control<S> {
             let Ok(service) = world.get_entity(entity) else {
                 continue;
             };
-            if !service.contains_id(self.kind) {
+            if !service.contains_id(self.kind) || stop_requested(service) {
                 continue;
             }
             let interval = match &self.params.interval {
                 TaskInterval::Fixed(every) => Some(*every),
-                TaskInterval::PerService(of) => Some(of(service)),
+                TaskInterval::PerService(of) => match per_service_interval(of, service) {
+                    Ok(every) => Some(every),
+                    Err(error) => {
+                        failures.push(task_failure(service, &self.name, error));
+                        continue;
+                    }
+                },
                 TaskInterval::Once => None,
-            }
-            .map(|every| every.max(Duration::from_nanos(1)));
-            let first_due = match interval {
-                Some(every) if !self.params.immediate => now + every,
-                _ => now,
+            };
+            let Some(first_due) = first_due(self.params.immediate, interval, now) else {
+                // Past the clock's range: never due.
+                continue;
+            };
+            let data = match std::panic::catch_unwind(AssertUnwindSafe(|| (self.prepare)(service)))
+            {
+                Ok(data) => data,
+                Err(payload) => {
+                    let error = HookError::Panicked(panic_message(payload.as_ref()));
+                    failures.push(task_failure(service, &self.name, error));
+                    continue;
+                }
             };
             shares[self.driver_of(entity)].push(NewService {
                 context: TaskContext {
                     entity,
                     service_id: service.get::<ServiceId>().copied().unwrap_or_default(),
-                    data: (self.prepare)(service),
+                    data,
                     token: CancellationToken::new(),
                 },
                 schedule: LoopSchedule {
@@ -196,6 +236,22 @@ impl<S: Clone + Send + Sync + 'static> TaskControl for Control<S> {
         for (driver, share) in self.drivers.iter().zip(self.split(entities)) {
             if !share.is_empty() {
                 driver.abort(share);
+            }
+        }
+    }
+
+    fn wind_down(&self, entities: &[Entity]) {
+        for (driver, share) in self.drivers.iter().zip(self.split(entities)) {
+            if !share.is_empty() {
+                driver.wind_down(share);
+            }
+        }
+    }
+
+    fn end_now(&self, entities: &[Entity]) {
+        for (driver, share) in self.drivers.iter().zip(self.split(entities)) {
+            if !share.is_empty() {
+                driver.end_now(share);
             }
         }
     }
@@ -326,6 +382,7 @@ impl Engine {
             ));
         }
         let control = Control {
+            name: config.name.clone(),
             kind,
             drivers,
             prepare: Box::new(prepare),
@@ -336,6 +393,7 @@ impl Engine {
             name: config.name,
             control: Box::new(control),
         });
+        DespawnedServices::watch(&mut self.world);
         Ok(())
     }
 
@@ -353,9 +411,37 @@ impl Engine {
     }
 
     /// Starts the async tasks of `entities` (part of the root kind's built-in ON_START step).
+    /// A panic reading a service is recorded as its failure, so its start fails.
     pub(crate) fn start_async_tasks(&mut self, entities: &[Entity]) {
+        let mut failures = Vec::new();
         for task in &self.async_tasks.tasks {
-            task.control.start(&self.world, entities);
+            task.control.start(&self.world, entities, &mut failures);
+        }
+        if !failures.is_empty() {
+            let mut records = self.world.resource_mut::<HookFailures>();
+            for failure in failures {
+                records.push(failure);
+            }
+        }
+    }
+
+    /// Ends the async tasks of `entities` at their next iteration check: their stop was
+    /// requested (AIPerf's `stop_requested = True`).
+    pub(crate) fn wind_down_async_tasks(&mut self, entities: &[Entity]) {
+        for task in &self.async_tasks.tasks {
+            if task.control.alive() > 0 {
+                task.control.wind_down(entities);
+            }
+        }
+    }
+
+    /// Ends the async tasks of `entities` at once, runs in progress dropped (they were
+    /// despawned: nothing is left to stop).
+    pub(crate) fn end_async_tasks_now(&mut self, entities: &[Entity]) {
+        for task in &self.async_tasks.tasks {
+            if task.control.alive() > 0 {
+                task.control.end_now(entities);
+            }
         }
     }
 
@@ -374,10 +460,16 @@ impl Engine {
             return;
         }
         let started = Instant::now();
-        let deadline = started + self.async_tasks.stop_timeout;
+        let deadline = after(started, self.async_tasks.stop_timeout);
         for (_, ticket) in &tickets {
-            // A timeout here means some run ignored its cancellation: handled below.
-            let _ = tokio::time::timeout_at(deadline, ticket.settled()).await;
+            match deadline {
+                // A timeout here means some run ignored its cancellation: handled below.
+                Some(deadline) => {
+                    let _ = tokio::time::timeout_at(deadline, ticket.settled()).await;
+                }
+                // A timeout past the clock's range: as long as it takes.
+                None => ticket.settled().await,
+            }
         }
         for (index, ticket) in tickets {
             if ticket.is_settled() {
@@ -414,11 +506,11 @@ impl Engine {
             // its services stay counted by `background_tasks_alive`.
             let _ = tokio::time::timeout(ABORT_GRACE, ticket.settled()).await;
         }
-        self.collect_background_failures();
+        self.collect_async_failures();
     }
 
     /// Moves the failures async background tasks reported into [`HookFailures`].
-    pub(crate) fn collect_background_failures(&mut self) {
+    pub(crate) fn collect_async_failures(&mut self) {
         let receiver = &self.async_tasks.failures.1;
         if receiver.is_empty() {
             return;

@@ -5,7 +5,8 @@
 //! the earliest), and only runs in progress are futures, polled together in a
 //! [`FuturesUnordered`]. A service that is waiting costs no task, no timer and no wake-up; ending
 //! it is dropping its entry. A run in progress sees its service's cancellation token cancelled
-//! and is awaited; aborting it drops the future.
+//! and is awaited; aborting it drops the future. User code (the task closure, the data's `Clone`
+//! and `Drop`, the future) runs under `catch_unwind`: a panic fails that run, never the driver.
 
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -26,9 +27,9 @@ use tokio::task::coop::Unconstrained;
 use tokio::time::{Duration, Instant, Sleep};
 
 use crate::async_background::TaskContext;
-use crate::background::{RETRY_DELAY, next_due};
 use crate::due_buckets::DueBuckets;
 use crate::hook_future_driver::drop_quietly;
+use crate::task_pacing::{FinishedRun, next_due};
 
 /// When one service's runs happen.
 #[derive(Clone, Copy)]
@@ -133,6 +134,8 @@ struct Inbox<S> {
     joining: Vec<NewService<S>>,
     stops: Vec<(Vec<Entity>, Arc<StopTicket>)>,
     aborts: Vec<Vec<Entity>>,
+    wind_downs: Vec<Vec<Entity>>,
+    ends: Vec<Vec<Entity>>,
     closed: bool,
 }
 
@@ -142,6 +145,8 @@ impl<S> Default for Inbox<S> {
             joining: Vec::new(),
             stops: Vec::new(),
             aborts: Vec::new(),
+            wind_downs: Vec::new(),
+            ends: Vec::new(),
             closed: false,
         }
     }
@@ -193,6 +198,17 @@ impl<S> DriverHandle<S> {
         self.send(|inbox| inbox.aborts.push(services));
     }
 
+    /// Cancels the tasks of `services` without waiting: a waiting service ends at once, a run in
+    /// progress is its last.
+    pub(crate) fn wind_down(&self, services: Vec<Entity>) {
+        self.send(|inbox| inbox.wind_downs.push(services));
+    }
+
+    /// Ends the tasks of `services` at once: tokens cancelled, runs in progress dropped.
+    pub(crate) fn end_now(&self, services: Vec<Entity>) {
+        self.send(|inbox| inbox.ends.push(services));
+    }
+
     /// Ends the driver (the engine is dropped): every run in progress is dropped.
     pub(crate) fn close(&self) {
         self.send(|inbox| inbox.closed = true);
@@ -208,6 +224,8 @@ struct Held<S> {
     /// Bumped at each run and at each reschedule, so stale bucket entries are skipped.
     generation: u32,
     running: bool,
+    /// The run in progress is the last: the service's stop was requested.
+    last_run: bool,
     /// The stop waiting for this service's run to end.
     stopping: Option<Arc<StopTicket>>,
 }
@@ -284,10 +302,14 @@ where
         }
     }
 
-    fn release(&mut self, entity: Entity) -> Option<Held<S>> {
-        let held = self.held.remove(&entity)?;
+    /// Forgets a service; returns the stop waiting for it, if any. Its data is dropped here (a
+    /// panicking `Drop` is contained).
+    fn release(&mut self, entity: Entity) -> Option<Arc<StopTicket>> {
+        let mut held = self.held.remove(&entity)?;
         self.handle.alive.fetch_sub(1, Ordering::AcqRel);
-        Some(held)
+        let ticket = held.stopping.take();
+        drop_quietly(held);
+        ticket
     }
 
     /// Takes the engine's mail: joining services, stops, aborts. Returns `false` once closed.
@@ -312,11 +334,13 @@ where
                     due: joining.first_due,
                     generation: 0,
                     running: false,
+                    last_run: false,
                     stopping: None,
                 },
             );
-            if replaced.is_some() {
+            if let Some(replaced) = replaced {
                 self.handle.alive.fetch_sub(1, Ordering::AcqRel);
+                drop_quietly(replaced);
             }
             self.schedule(entity, joining.first_due);
         }
@@ -345,6 +369,32 @@ where
         for services in inbox.aborts {
             self.abort(&services);
         }
+        for services in inbox.wind_downs {
+            for entity in services {
+                let Some(held) = self.held.get_mut(&entity) else {
+                    continue;
+                };
+                held.context.token().cancel();
+                if held.running {
+                    held.last_run = true;
+                } else {
+                    self.release(entity);
+                }
+            }
+        }
+        for services in inbox.ends {
+            for &entity in &services {
+                if let Some(held) = self.held.get(&entity) {
+                    held.context.token().cancel();
+                }
+            }
+            self.abort(&services);
+            for entity in services {
+                if let Some(ticket) = self.release(entity) {
+                    ticket.ended_now(&[entity]);
+                }
+            }
+        }
         !inbox.closed
     }
 
@@ -372,17 +422,17 @@ where
         }
         self.drop_runs(aborting.iter().copied());
         for entity in aborting {
-            if let Some(held) = self.release(entity)
-                && let Some(ticket) = held.stopping
-            {
+            if let Some(ticket) = self.release(entity) {
                 ticket.ended_now(&[entity]);
             }
         }
     }
 
-    /// Starts the runs that are due.
+    /// Starts the runs that are due. A run whose closure panics (before it returns its future)
+    /// fails at once.
     fn start_due(&mut self, now: Instant) {
         let mut fired = std::mem::take(&mut self.fired);
+        let mut panicked = Vec::new();
         self.due.drain_due(now, &mut fired);
         for (_, bucket) in fired.drain(..) {
             for (generation, entity) in bucket {
@@ -393,17 +443,28 @@ where
                     continue;
                 }
                 held.running = true;
-                let deadline = held.schedule.run_timeout.map(|limit| now + limit);
-                let future = (self.task)(held.context.clone());
-                self.runs.push(Run {
-                    entity,
-                    deadline,
-                    future: AssertUnwindSafe(tokio::task::unconstrained(Box::pin(future)))
-                        .catch_unwind(),
-                });
+                // Past the clock's range: no deadline.
+                let deadline = held
+                    .schedule
+                    .run_timeout
+                    .and_then(|limit| now.checked_add(limit));
+                let task = &self.task;
+                let context = &held.context;
+                match std::panic::catch_unwind(AssertUnwindSafe(|| task(context.clone()))) {
+                    Ok(future) => self.runs.push(Run {
+                        entity,
+                        deadline,
+                        future: AssertUnwindSafe(tokio::task::unconstrained(Box::pin(future)))
+                            .catch_unwind(),
+                    }),
+                    Err(payload) => panicked.push((entity, panic_message(payload.as_ref()))),
+                }
             }
         }
         self.fired = fired;
+        for (entity, message) in panicked {
+            self.finish(entity, Err(HookError::Panicked(message)), now);
+        }
     }
 
     /// A run ended: count it, report a failure, reschedule (or release) its service.
@@ -413,10 +474,11 @@ where
             return;
         };
         held.running = false;
-        if let Some(ticket) = held.stopping.take() {
+        if held.stopping.is_some() || held.last_run {
             // Its service is stopping: the result of an interrupted run is not a failure.
-            self.release(entity);
-            ticket.ended_now(&[entity]);
+            if let Some(ticket) = self.release(entity) {
+                ticket.ended_now(&[entity]);
+            }
             return;
         }
         let failed = result.is_err();
@@ -430,12 +492,18 @@ where
                 error,
             });
         }
-        let next = match (held.schedule.interval, failed) {
-            (_, true) if held.schedule.stop_on_error => None,
-            (None, false) => None,
-            (None, true) => Some(now + RETRY_DELAY),
-            (Some(every), _) => Some(next_due(held.schedule.pacing, held.due, every, now)),
+        let schedule = held.schedule;
+        let run = FinishedRun {
+            due: held.due,
+            finished: now,
+            failed,
         };
+        let next = next_due(
+            schedule.interval,
+            schedule.pacing,
+            schedule.stop_on_error,
+            run,
+        );
         match next {
             Some(due) => self.schedule(entity, due),
             None => {

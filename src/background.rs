@@ -3,45 +3,57 @@
 //! A background task is a system registered for a kind with [`BackgroundTaskParams`]. Each service
 //! of that kind gets a timer when it starts (the root kind's built-in ON_START step, before its
 //! children start) and loses it when it stops (the built-in ON_STOP step, after its children
-//! stopped). The driver ([`Engine::tick`], [`Engine::run_for`]) runs a task **once per tick for
-//! every service whose timer is due** — one pass for a thousand due workers, not a thousand
-//! wake-ups — through the same [`Targets`](crate::Targets) parameter hooks use. A task system may
-//! hand async work to tokio with [`HookTasks`](crate::HookTasks), like any hook.
+//! stopped). The driver ([`Engine::tick`], [`Engine::run_for`], [`Engine::run`]) runs a task
+//! **once per tick for every service whose timer is due** — one pass for a thousand due workers,
+//! not a thousand wake-ups — through the same [`Targets`](crate::Targets) parameter hooks use.
+//!
+//! A task system may hand async work to tokio with [`HookTasks`](crate::HookTasks). That work
+//! runs beside the engine: the tick does not wait for it, so the run loop and the other tasks go
+//! on. A service whose run handed over futures is not due again before they all finished (runs
+//! never overlap); a failed future fails the run. Those futures get the task's own
+//! [`HookConfig::timeout`] if it has one (the engine's default hook timeout does not apply), and
+//! are dropped (AIPerf's cancellation) when their service stops or is despawned.
 //!
 //! Scheduling, per service:
 //! - the first run is right away (`immediate`, the default) or after one interval;
-//! - fixed rate by default: next due = previous due + interval, and a run that overruns skips the
-//!   missed ticks (it never overlaps itself, never bursts to catch up); `Pacing::FixedDelay` waits
-//!   the interval after each run, as AIPerf does;
+//! - fixed rate by default: next due = previous due + interval, and a run that overruns (its
+//!   futures included) skips the missed ticks (it never overlaps itself, never bursts to catch
+//!   up); a failed run keeps the due times. `Pacing::FixedDelay` waits the interval after each
+//!   run finished (its futures included), plus 1 ms after a failed one, as AIPerf does;
+//! - an interval under [`BackgroundTaskParams::MIN_INTERVAL`] (1 ms) counts as 1 ms; one past the
+//!   clock's range (`Duration::MAX`) means the task never runs again for that service;
 //! - a failed run is recorded in [`HookFailures`] (it does not fail the service, as in AIPerf); with
 //!   `stop_on_error` the task stops for that service, else it runs again at its next tick;
-//! - `TaskInterval::Once` runs until its first success (AIPerf's `interval=None`);
-//! - no new run starts for a service whose stop was requested or that is not RUNNING.
+//! - `TaskInterval::Once` runs until its first success (AIPerf's `interval=None`), 1 ms apart;
+//! - no new run starts for a service whose stop was requested (by [`Engine::request_stop`] too)
+//!   or that is not RUNNING; a despawned service's timer ends at the engine's next step.
 //!
 //! Time is `tokio::time::Instant`, so tests drive it on tokio's paused clock.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bevy_ecs::component::ComponentId;
 use bevy_ecs::entity::{Entity, EntityHashMap, EntityHashSet};
 use bevy_ecs::schedule::{IntoScheduleConfigs, Schedule, SingleThreadedExecutor};
 use bevy_ecs::system::ScheduleSystem;
+use bevy_ecs::world::EntityRef;
 use lifecycle_ecs_components::{
-    BackgroundTaskParams, HookFailures, HookType, LifecycleFlags, LifecycleState, Pacing,
-    ServiceKind, TaskInterval,
+    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookType, LifecycleFlags,
+    LifecycleState, ServiceId, ServiceKind, TaskInterval,
 };
-use lifecycle_ecs_systems::{ActiveHook, PhaseContext, enter_hook, exit_hook};
+use lifecycle_ecs_systems::{
+    ActiveHook, HookFutures, HookProgress, PhaseContext, enter_hook, exit_hook, panic_message,
+};
 use tokio::time::{Duration, Instant};
-use tracing::Instrument;
 
+use crate::background_futures::{BackgroundFutures, HandedOver, RunKey};
+use crate::despawned_services::DespawnedServices;
 use crate::due_buckets::DueBuckets;
 use crate::engine::{Engine, HookConfig};
 use crate::hook_registry::{HookRegistrationError, HookSchedule};
-use crate::phase_guard::PhaseGuard;
 use crate::scheduler::Batch;
-
-/// How long a failed run-once task waits before it runs again.
-pub(crate) const RETRY_DELAY: Duration = Duration::from_millis(1);
+use crate::task_pacing::{FinishedRun, after, first_due, next_due};
 
 /// One registered background task and its timers.
 struct BackgroundTask {
@@ -53,20 +65,43 @@ struct BackgroundTask {
     due: DueBuckets<Entity>,
     /// Each scheduled service's next due time.
     next_of: EntityHashMap<Instant>,
+    /// Services whose last run handed futures to tokio that have not all finished (they have no
+    /// timer until then).
+    in_flight: EntityHashMap<RunInFlight>,
+}
+
+/// A run whose handed-over futures are still running.
+#[derive(Clone, Copy)]
+struct RunInFlight {
+    /// The run's serial (futures of other runs do not count).
+    run: u64,
+    /// When the run was due.
+    due: Instant,
+    /// Its futures not finished yet.
+    pending: u32,
+    /// Whether the run failed so far (its sync part or a finished future).
+    failed: bool,
 }
 
 /// Every background task of an engine.
 #[derive(Default)]
 pub(crate) struct BackgroundTasks {
     tasks: Vec<BackgroundTask>,
+    /// The driver of handed-over futures (started at the first hand-over).
+    futures: Option<BackgroundFutures>,
+    /// The serial of the next run.
+    next_run: u64,
+    /// Runs whose futures failed after their tick, not in a [`TickReport`] yet.
+    unreported_failures: usize,
 }
 
 /// What one [`Engine::tick`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TickReport {
-    /// Task runs (one per service per due task).
+    /// Task runs started (one per service per due task).
     pub runs: usize,
-    /// Runs that failed (recorded in `HookFailures`).
+    /// Runs that failed (recorded in `HookFailures`): those of this tick that failed in their
+    /// system, and earlier runs whose handed-over futures failed since the last tick.
     pub failed: usize,
 }
 
@@ -137,11 +172,15 @@ impl Engine {
             schedule,
             due: DueBuckets::default(),
             next_of: EntityHashMap::default(),
+            in_flight: EntityHashMap::default(),
         });
+        DespawnedServices::watch(&mut self.world);
         Ok(())
     }
 
-    /// Starts the timers of the batch's services (the root kind's built-in ON_START step).
+    /// Starts the timers of the batch's services (the root kind's built-in ON_START step). A
+    /// service whose stop was already requested gets none (its loops end at their first check).
+    /// A panicking per-service interval fails that service's start, like a panicking hook.
     pub(crate) fn schedule_background_tasks(&mut self, batch: &Batch) {
         if self.background.tasks.is_empty() && !self.has_async_tasks() {
             return;
@@ -149,60 +188,176 @@ impl Engine {
         let entities = self.batch_entities(batch);
         self.start_async_tasks(&entities);
         let now = Instant::now();
+        let mut failures = Vec::new();
         for index in 0..self.background.tasks.len() {
             for &entity in &entities {
                 let task = &self.background.tasks[index];
                 let Ok(service) = self.world.get_entity(entity) else {
                     continue;
                 };
-                if !service.contains_id(task.kind) {
+                if !service.contains_id(task.kind) || stop_requested(service) {
                     continue;
                 }
-                let due = if task.params.immediate
-                    || matches!(task.params.interval, TaskInterval::Once)
-                {
-                    now
-                } else {
-                    now + interval_of(&task.params.interval, service)
+                let due = match &task.params.interval {
+                    _ if task.params.immediate => Some(now),
+                    TaskInterval::Once => Some(now),
+                    TaskInterval::Fixed(every) => first_due(false, Some(*every), now),
+                    TaskInterval::PerService(of) => match per_service_interval(of, service) {
+                        Ok(every) => first_due(false, Some(every), now),
+                        Err(error) => {
+                            failures.push(task_failure(service, &task.name, error));
+                            continue;
+                        }
+                    },
                 };
-                let task = &mut self.background.tasks[index];
-                task.due.push(due, entity);
-                task.next_of.insert(entity, due);
+                // `None`: its first run would be past the clock's range, so never.
+                if let Some(due) = due {
+                    let task = &mut self.background.tasks[index];
+                    task.due.push(due, entity);
+                    task.next_of.insert(entity, due);
+                }
             }
+        }
+        let mut records = self.world.resource_mut::<HookFailures>();
+        for failure in failures {
+            records.push(failure);
         }
     }
 
     /// Ends the timers and async tasks of the batch's services (the root kind's built-in ON_STOP
-    /// step): async tasks are cancelled and awaited.
+    /// step): the futures of their runs in progress are dropped, async tasks are cancelled and
+    /// awaited (both within the task stop timeout).
     pub(crate) async fn end_background_tasks(&mut self, batch: &Batch) {
-        let timers = self
+        let holds = self
             .background
             .tasks
             .iter()
-            .any(|task| !task.next_of.is_empty());
-        if !timers && !self.has_running_async_tasks() {
+            .any(|task| !task.next_of.is_empty() || !task.in_flight.is_empty());
+        if !holds && !self.has_running_async_tasks() {
             return;
         }
         let entities = self.batch_entities(batch);
+        let cancelled = self.forget_timers(&entities);
+        if !cancelled.is_empty()
+            && let Some(futures) = &self.background.futures
+        {
+            let dropped = futures.cancel(cancelled);
+            // A driver that does not answer in time is blocked in sync code: nothing to add.
+            let _ = match after(Instant::now(), self.async_tasks.stop_timeout) {
+                Some(deadline) => tokio::time::timeout_at(deadline, dropped).await.ok(),
+                None => Some(dropped.await),
+            };
+        }
+        self.end_async_tasks(&entities).await;
+    }
+
+    /// Drops the timers of `entities` and forgets their runs in progress; returns the services
+    /// that had one (their futures must be cancelled).
+    fn forget_timers(&mut self, entities: &[Entity]) -> EntityHashSet {
+        let mut in_flight = EntityHashSet::default();
         for task in &mut self.background.tasks {
-            for entity in &entities {
+            if task.next_of.is_empty() && task.in_flight.is_empty() {
+                continue;
+            }
+            for entity in entities {
                 // Its bucket entry goes stale and is skipped when the bucket fires.
                 task.next_of.remove(entity);
+                if task.in_flight.remove(entity).is_some() {
+                    in_flight.insert(*entity);
+                }
             }
             if task.next_of.is_empty() {
                 task.due.clear();
             }
         }
-        self.end_async_tasks(&entities).await;
+        in_flight
     }
 
-    /// How many background-task timers are scheduled (0 once every service stopped: nothing
-    /// leaks).
+    /// Moves what background work reported since the last look into the world: failures of
+    /// async tasks, the ends of handed-over futures (their services are rescheduled), and the
+    /// services despawned (their timers and tasks end: tokens cancelled, runs dropped). Called
+    /// whenever the engine drives (operations, `tick`, `run_for`, `run`).
+    pub(crate) fn collect_background_results(&mut self) {
+        self.collect_async_failures();
+        self.settle_finished_runs();
+        let despawned = DespawnedServices::take(&mut self.world);
+        if !despawned.is_empty() {
+            let cancelled = self.forget_timers(&despawned);
+            if !cancelled.is_empty()
+                && let Some(futures) = &self.background.futures
+            {
+                // Dropped at the driver's next poll; nobody waits for a despawned service.
+                drop(futures.cancel(cancelled));
+            }
+            self.end_async_tasks_now(&despawned);
+        }
+    }
+
+    /// Counts the handed-over futures that ended; a run whose futures all ended is rescheduled
+    /// from the moment the last one ended.
+    fn settle_finished_runs(&mut self) {
+        let Some(futures) = &self.background.futures else {
+            return;
+        };
+        let mut ended = Vec::new();
+        futures.take_ended(&mut ended);
+        for end in ended {
+            let RunKey { task, run, entity } = end.key;
+            let failed = end.result.is_err();
+            if let Err(error) = end.result {
+                let failure = HookFailure {
+                    entity,
+                    service_id: end.service_id,
+                    hook: self.background.tasks[task].name.clone(),
+                    hook_type: HookType::BackgroundTask,
+                    error,
+                };
+                self.world.resource_mut::<HookFailures>().push(failure);
+            }
+            let in_flight = &mut self.background.tasks[task].in_flight;
+            let Some(progress) = in_flight.get_mut(&entity) else {
+                continue;
+            };
+            if progress.run != run {
+                continue;
+            }
+            progress.failed |= failed;
+            progress.pending = progress.pending.saturating_sub(1);
+            if progress.pending > 0 {
+                continue;
+            }
+            let done = *progress;
+            in_flight.remove(&entity);
+            if done.failed {
+                self.background.unreported_failures += 1;
+            }
+            self.reschedule(
+                task,
+                entity,
+                FinishedRun {
+                    due: done.due,
+                    finished: end.at,
+                    failed: done.failed,
+                },
+            );
+        }
+    }
+
+    /// Whether a run's handed-over futures are still running.
+    fn has_runs_in_flight(&self) -> bool {
+        self.background
+            .tasks
+            .iter()
+            .any(|task| !task.in_flight.is_empty())
+    }
+
+    /// How many services hold a background-task timer or a run in progress (0 once every service
+    /// stopped: nothing leaks).
     pub fn background_timers(&self) -> usize {
         self.background
             .tasks
             .iter()
-            .map(|task| task.next_of.len())
+            .map(|task| task.next_of.len() + task.in_flight.len())
             .sum()
     }
 
@@ -216,26 +371,25 @@ impl Engine {
     }
 
     /// Runs every background task once for the services whose timer is due now, and reschedules
-    /// them. Blocks on the engine's runtime if a task hands over futures.
-    ///
-    /// # Panics
-    /// Panics if a task's futures must be awaited while the calling thread is in a current-thread tokio
-    /// runtime's context (use [`tick_async`](Self::tick_async) there); see [`EngineRuntime::block_on`](crate::EngineRuntime::block_on).
+    /// them. Futures a task hands over run on the engine's runtime (with an engine-owned runtime,
+    /// while the engine waits on it: `run_for`, `run`, operations).
     pub fn tick(&mut self) -> TickReport {
         let runtime = self.bridge.runtime().clone();
         runtime.block_on_for("`Engine::tick_async(…).await`", self.tick_async())
     }
 
-    /// [`tick`](Self::tick) for async code.
+    /// [`tick`](Self::tick) for async code. It never waits for the futures a task hands over.
     ///
     /// # Cancel safety
-    /// Dropping the future drops the hook futures of the run in progress and ends its phase:
-    /// later runs and phases run every hook.
+    /// The tick awaits nothing after it starts its runs; dropping it leaves the engine consistent.
     pub async fn tick_async(&mut self) -> TickReport {
         // The tick reads its runs' failures back: the window must not drop them meanwhile.
         let hold = self.world.resource::<HookFailures>().hold();
-        self.collect_background_failures();
-        let mut report = TickReport::default();
+        self.collect_background_results();
+        let mut report = TickReport {
+            runs: 0,
+            failed: std::mem::take(&mut self.background.unreported_failures),
+        };
         for index in 0..self.background.tasks.len() {
             let now = Instant::now();
             let ready = self.take_due(index, now);
@@ -249,27 +403,15 @@ impl Engine {
                 Some(LifecycleState::Running),
                 &list,
             );
-            let span = tracing::debug_span!(
+            tracing::debug_span!(
                 "background_task",
                 name = %self.background.tasks[index].name,
                 due = list.len()
-            );
-            // Dropping this future mid-run ends the phase too.
-            let mut phase = PhaseGuard::new(self);
-            let engine = &mut *phase;
-            async {
-                loop {
-                    engine.background.tasks[index]
-                        .schedule
-                        .run(&mut engine.world);
-                    if !engine.await_handed_over_futures().await {
-                        break;
-                    }
-                }
-            }
-            .instrument(span)
-            .await;
-            drop(phase);
+            )
+            .in_scope(|| self.background.tasks[index].schedule.run(&mut self.world));
+            let handed = self.world.resource_mut::<HookFutures>().take();
+            self.world.resource_mut::<HookProgress>().reset();
+            self.world.resource_mut::<PhaseContext>().end();
             let failed: EntityHashSet = self
                 .world
                 .resource::<HookFailures>()
@@ -278,14 +420,74 @@ impl Engine {
                 .map(|failure| failure.entity)
                 .collect();
             report.runs += list.len();
-            report.failed += failed.len();
+            let run = self.background.next_run;
+            let pending = self.hand_over(index, run, handed);
             let finished = Instant::now();
             for (entity, due) in ready {
-                self.reschedule(index, entity, due, finished, failed.contains(&entity));
+                let failed = failed.contains(&entity);
+                if let Some(&pending) = (!pending.is_empty())
+                    .then(|| pending.get(&entity))
+                    .flatten()
+                {
+                    let progress = RunInFlight {
+                        run,
+                        due,
+                        pending,
+                        failed,
+                    };
+                    self.background.tasks[index]
+                        .in_flight
+                        .insert(entity, progress);
+                    continue;
+                }
+                report.failed += usize::from(failed);
+                let run = FinishedRun {
+                    due,
+                    finished,
+                    failed,
+                };
+                self.reschedule(index, entity, run);
             }
         }
         self.world.resource_mut::<HookFailures>().release(hold);
         report
+    }
+
+    /// Hands the futures run `run` of task `index` queued to the driver; returns how many each
+    /// service got.
+    fn hand_over(
+        &mut self,
+        index: usize,
+        run: u64,
+        queued: Vec<lifecycle_ecs_systems::QueuedHookFuture>,
+    ) -> EntityHashMap<u32> {
+        let mut pending = EntityHashMap::default();
+        if queued.is_empty() {
+            return pending;
+        }
+        self.background.next_run += 1;
+        let handed: Vec<HandedOver> = queued
+            .into_iter()
+            .map(|queued| {
+                *pending.entry(queued.entity).or_insert(0) += 1;
+                HandedOver {
+                    key: RunKey {
+                        task: index,
+                        run,
+                        entity: queued.entity,
+                    },
+                    service_id: queued.service_id,
+                    timeout: queued.timeout,
+                    future: queued.future,
+                }
+            })
+            .collect();
+        let bridge = &self.bridge;
+        self.background
+            .futures
+            .get_or_insert_with(|| BackgroundFutures::start(bridge.runtime(), bridge.wake()))
+            .hand_over(handed);
+        pending
     }
 
     /// Takes the due timers of task `index` whose services may run (RUNNING, stop not requested);
@@ -320,28 +522,29 @@ impl Engine {
         ready
     }
 
-    fn reschedule(
-        &mut self,
-        index: usize,
-        entity: Entity,
-        due: Instant,
-        now: Instant,
-        failed: bool,
-    ) {
+    /// Schedules the next run of task `index` for `entity` after `run` (none if the task is over
+    /// for it). A panicking per-service interval is recorded and ends the task for the service.
+    fn reschedule(&mut self, index: usize, entity: Entity, run: FinishedRun) {
         let task = &self.background.tasks[index];
-        let next = match (&task.params.interval, failed) {
-            (_, true) if task.params.stop_on_error => None,
-            (TaskInterval::Once, false) => None,
-            (TaskInterval::Once, true) => Some(now + RETRY_DELAY),
-            (interval, _) => {
+        let interval = match &task.params.interval {
+            TaskInterval::Fixed(every) => Some(*every),
+            TaskInterval::Once => None,
+            TaskInterval::PerService(of) => {
                 let Ok(service) = self.world.get_entity(entity) else {
                     return;
                 };
-                let every = interval_of(interval, service).max(Duration::from_nanos(1));
-                Some(next_due(task.params.pacing, due, every, now))
+                match per_service_interval(of, service) {
+                    Ok(every) => Some(every),
+                    Err(error) => {
+                        let failure = task_failure(service, &task.name, error);
+                        self.world.resource_mut::<HookFailures>().push(failure);
+                        return;
+                    }
+                }
             }
         };
-        if let Some(next) = next {
+        let params = &task.params;
+        if let Some(next) = next_due(interval, params.pacing, params.stop_on_error, run) {
             let task = &mut self.background.tasks[index];
             task.due.push(next, entity);
             task.next_of.insert(entity, next);
@@ -349,12 +552,9 @@ impl Engine {
     }
 
     /// Drives background tasks for `duration` (on the engine's clock): runs what is due, sleeps
-    /// until the next timer, until `duration` has passed (runs due exactly at the end are left for
-    /// the next call). Returns the runs and failures.
-    ///
-    /// # Panics
-    /// Panics if a timer or a task's futures must be awaited while the calling thread is in a current-thread tokio
-    /// runtime's context (use [`run_for_async`](Self::run_for_async) there); see [`EngineRuntime::block_on`](crate::EngineRuntime::block_on).
+    /// until the next timer (or until handed-over futures end), until `duration` has passed (runs
+    /// due exactly at the end are left for the next call). Returns the runs and failures.
+    /// `Duration::MAX` (or any end past the clock's range) drives for ever.
     pub fn run_for(&mut self, duration: Duration) -> TickReport {
         let runtime = self.bridge.runtime().clone();
         runtime.block_on_for(
@@ -364,46 +564,76 @@ impl Engine {
     }
 
     /// [`run_for`](Self::run_for) for async code.
+    ///
+    /// # Cancel safety
+    /// Dropping the future at an `.await` leaves the engine consistent: timers and runs in
+    /// progress stay scheduled for the next call.
     pub async fn run_for_async(&mut self, duration: Duration) -> TickReport {
-        let end = Instant::now() + duration;
+        let end = after(Instant::now(), duration);
+        let wake = self.bridge.wake();
         let mut total = TickReport::default();
         loop {
             let tick = self.tick_async().await;
             total.runs += tick.runs;
             total.failed += tick.failed;
-            match self.next_background_due() {
-                Some(due) if due < end => tokio::time::sleep_until(due).await,
-                _ => {
-                    tokio::time::sleep_until(end).await;
-                    self.collect_background_failures();
-                    return total;
+            let next = self
+                .next_background_due()
+                .filter(|due| end.is_none_or(|end| *due < end));
+            let until = next.or(end);
+            let sleep = async {
+                match until {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
                 }
+            };
+            let in_flight = self.has_runs_in_flight();
+            let futures_ended = async {
+                if in_flight {
+                    wake.notified().await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let slept = tokio::select! {
+                () = sleep => true,
+                () = futures_ended => false,
+            };
+            if slept && next.is_none() {
+                self.collect_background_results();
+                total.failed += std::mem::take(&mut self.background.unreported_failures);
+                return total;
             }
         }
     }
 }
 
-/// The next due time after a run that was due at `due` and finished at `now`: fixed rate skips
-/// the ticks the run overran (never bursts to catch up); fixed delay waits `every` after the run.
-pub(crate) fn next_due(pacing: Pacing, due: Instant, every: Duration, now: Instant) -> Instant {
-    match pacing {
-        Pacing::FixedDelay => now + every,
-        Pacing::FixedRate => {
-            let next = due + every;
-            if next > now {
-                return next;
-            }
-            let behind = (now - due).as_nanos() / every.as_nanos();
-            let skip = u32::try_from(behind).unwrap_or(u32::MAX);
-            due + every * skip.saturating_add(1)
-        }
-    }
+/// Whether a service's stop was requested.
+pub(crate) fn stop_requested(service: EntityRef<'_>) -> bool {
+    service
+        .get::<LifecycleFlags>()
+        .is_some_and(|flags| flags.stop_requested())
 }
 
-fn interval_of(interval: &TaskInterval, service: bevy_ecs::world::EntityRef<'_>) -> Duration {
-    match interval {
-        TaskInterval::Fixed(every) => *every,
-        TaskInterval::PerService(of) => of(service),
-        TaskInterval::Once => Duration::ZERO,
+/// Evaluates a per-service interval, catching a panic in it.
+pub(crate) fn per_service_interval(
+    of: &Arc<dyn Fn(EntityRef<'_>) -> Duration + Send + Sync>,
+    service: EntityRef<'_>,
+) -> Result<Duration, HookError> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| of(service)))
+        .map_err(|payload| HookError::Panicked(panic_message(payload.as_ref())))
+}
+
+/// A failure of background task `task` for `service`.
+pub(crate) fn task_failure(
+    service: EntityRef<'_>,
+    task: &Arc<str>,
+    error: HookError,
+) -> HookFailure {
+    HookFailure {
+        entity: service.id(),
+        service_id: service.get::<ServiceId>().copied().unwrap_or_default(),
+        hook: task.clone(),
+        hook_type: HookType::BackgroundTask,
+        error,
     }
 }

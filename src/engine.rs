@@ -182,7 +182,7 @@ impl EngineBuilder {
     }
 
     /// How long a stop waits for cancelled async background tasks to end before it aborts and
-    /// reports them (5 s unless set).
+    /// reports them (5 s unless set; `Duration::MAX` waits as long as they take).
     pub fn task_stop_timeout(mut self, timeout: Duration) -> Self {
         self.task_stop_timeout = timeout;
         self
@@ -783,11 +783,13 @@ impl Engine {
     }
 
     /// Sets a service's stop-requested flag by hand (AIPerf's `stop_requested = True`): a later
-    /// `stop` is then ignored. Returns `false` if `entity` is not a service.
+    /// `stop` is then ignored, and its background tasks end at their next iteration check (see
+    /// [`async_background`](crate::async_background)). Returns `false` if `entity` is not a service.
     pub fn request_stop(&mut self, entity: Entity) -> bool {
         match self.world.get_mut::<LifecycleFlags>(entity) {
             Some(mut flags) => {
                 flags.set_stop_requested(true);
+                self.wind_down_async_tasks(&[entity]);
                 true
             }
             None => false,

@@ -70,6 +70,7 @@ mod async_task_driver;
 mod attach_child_error;
 mod attached_hooks;
 mod background;
+mod background_futures;
 mod describe;
 mod due_buckets;
 mod engine;
@@ -100,6 +101,9 @@ mod tree_walk;
 mod watchdog;
 
 pub use abandoned_operation::ABANDONED_ERROR_TYPE;
+mod despawned_services;
+mod task_pacing;
+
 pub use async_background::{AbandonedTask, DEFAULT_TASK_STOP_TIMEOUT, TaskContext};
 pub use attach_child_error::{AttachChildError, ChildToAttach, MAX_TREE_DEPTH};
 pub use attached_hooks::HookOutput;

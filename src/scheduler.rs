@@ -311,7 +311,7 @@ impl Engine {
         // The phases read their failures back: the window must not drop them meanwhile.
         let failures_hold = self.world.resource::<HookFailures>().hold();
         self.collect_stop_requests();
-        self.collect_background_failures();
+        self.collect_background_results();
         self.watch_despawns(operation);
         let mut run = Run {
             report: OperationReport::new(operation),

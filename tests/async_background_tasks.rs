@@ -402,3 +402,321 @@ async fn a_run_past_its_own_timeout_fails_with_timed_out_and_the_task_goes_on() 
 fn ms(value: u64) -> Duration {
     Duration::from_millis(value)
 }
+
+#[tokio::test(start_paused = true)]
+async fn setting_stop_requested_by_hand_ends_the_task_at_its_next_iteration() {
+    // AIPerf §1.5: `stop_requested = True` ends every background loop at its next check.
+    let mut engine = engine();
+    let times = add_recorder(&mut engine, BackgroundTaskParams::every(ms(10)), 0);
+    let ended = Arc::new(AtomicUsize::new(0));
+    add_listener(&mut engine, ended.clone(), SharedLog::default());
+    let service = running(&mut engine).await;
+    let other = running(&mut engine).await;
+    engine.run_for_async(ms(25)).await;
+    assert_eq!(times.of(service), vec![0, 10, 20]);
+
+    assert!(engine.request_stop(service));
+    engine.run_for_async(ms(50)).await;
+
+    assert_eq!(times.of(service), vec![0, 10, 20], "no run after the flag");
+    assert_eq!(
+        ended.load(Ordering::Relaxed),
+        1,
+        "a long run sees the flag through its token"
+    );
+    assert_eq!(times.of(other).len(), 8, "the other service goes on");
+    assert_eq!(
+        engine.background_tasks_alive(),
+        2,
+        "only the other's two tasks"
+    );
+    assert!(engine.failures().is_empty());
+    engine.stop_async(Selection::All).await;
+    assert_eq!(engine.background_tasks_alive(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_service_started_with_stop_requested_runs_no_task() {
+    let mut engine = engine();
+    let times = add_recorder(&mut engine, BackgroundTaskParams::every(ms(10)), 0);
+    let service = engine.spawn(Base);
+    engine.initialize_async(service).await;
+    engine.request_stop(service);
+    engine.start_async(service).await;
+    engine.run_for_async(ms(50)).await;
+    assert!(times.of(service).is_empty());
+    assert_eq!(engine.background_tasks_alive(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fixed_delay_backs_off_one_millisecond_after_a_failed_run() {
+    // AIPerf §4.3: on an error, sleep 1 ms, then the interval.
+    let mut engine = engine();
+    let params = BackgroundTaskParams::every(ms(100)).pacing(Pacing::FixedDelay);
+    let times = add_recorder(&mut engine, params, usize::MAX);
+    let service = running(&mut engine).await;
+    engine.run_for_async(ms(250)).await;
+    assert_eq!(times.of(service), vec![0, 101, 202]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fixed_rate_keeps_its_due_times_after_a_failed_run() {
+    let mut engine = engine();
+    let times = add_recorder(
+        &mut engine,
+        BackgroundTaskParams::every(ms(100)),
+        usize::MAX,
+    );
+    let service = running(&mut engine).await;
+    engine.run_for_async(ms(250)).await;
+    assert_eq!(times.of(service), vec![0, 100, 200]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_the_task_closure_fails_that_run_only() {
+    let mut engine = engine();
+    let times = Times::default();
+    let recorded = times.clone();
+    let origin = Instant::now();
+    let first = Arc::new(Mutex::new(None::<Entity>));
+    let picked = first.clone();
+    engine
+        .add_async_background_task::<Base, _, _>(
+            HookConfig::named("poll"),
+            BackgroundTaskParams::every(ms(10)),
+            |_| (),
+            move |context: TaskContext| {
+                // The first service's first run panics before it returns its future.
+                let mut first = picked.lock().unwrap();
+                if first.is_none() {
+                    *first = Some(context.entity);
+                    drop(first);
+                    panic!("no connection pool");
+                }
+                let recorded = recorded.clone();
+                async move {
+                    let at = origin.elapsed().as_millis() as u64;
+                    recorded.0.lock().unwrap().push((context.entity, at));
+                    Ok::<(), HookError>(())
+                }
+            },
+        )
+        .unwrap();
+    let services = engine.spawn_batch(Base, 3);
+    engine.initialize_async(Selection::All).await;
+    engine.start_async(Selection::All).await;
+    engine.run_for_async(ms(25)).await;
+
+    let panicked = first.lock().unwrap().expect("a run started");
+    let failures = engine.failures().records();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].entity, panicked);
+    assert_eq!(
+        failures[0].to_string(),
+        "Base.poll: panicked: no connection pool"
+    );
+    for &service in &services {
+        let expected: Vec<u64> = if service == panicked {
+            vec![10, 20]
+        } else {
+            vec![0, 10, 20]
+        };
+        assert_eq!(times.of(service), expected, "every service goes on");
+        assert_eq!(engine.state(service), Some(LifecycleState::Running));
+    }
+    let stopping = Instant::now();
+    engine.stop_async(Selection::All).await;
+    assert_eq!(stopping.elapsed(), Duration::ZERO, "stop does not stall");
+    assert_eq!(engine.background_tasks_alive(), 0);
+    assert!(engine.abandoned_background_tasks().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_prepare_fails_that_services_start_like_a_hook_panic() {
+    /// Marks the service whose prepare step panics.
+    #[derive(Component)]
+    struct Misconfigured;
+
+    let mut engine = engine();
+    let times = Times::default();
+    let recorded = times.clone();
+    let origin = Instant::now();
+    engine
+        .add_async_background_task::<Base, _, _>(
+            HookConfig::named("poll"),
+            BackgroundTaskParams::every(ms(10)),
+            |service| {
+                assert!(
+                    service.get::<Misconfigured>().is_none(),
+                    "no endpoint configured"
+                );
+            },
+            move |context: TaskContext| {
+                let recorded = recorded.clone();
+                async move {
+                    let at = origin.elapsed().as_millis() as u64;
+                    recorded.0.lock().unwrap().push((context.entity, at));
+                    Ok::<(), HookError>(())
+                }
+            },
+        )
+        .unwrap();
+    let broken = engine.spawn_with(Base, Misconfigured);
+    let fine = engine.spawn(Base);
+    engine.initialize_async(Selection::All).await;
+
+    let report = engine.start_async(Selection::All).await;
+
+    assert_eq!(report.moved, 1);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(engine.state(broken), Some(LifecycleState::Failed));
+    let exit = &engine.exit_errors(broken)[0];
+    assert_eq!(exit.operation, "Starting");
+    assert!(
+        exit.error_details
+            .message
+            .contains("no endpoint configured"),
+        "{exit:?}"
+    );
+    assert_eq!(engine.state(fine), Some(LifecycleState::Running));
+    engine.run_for_async(ms(15)).await;
+    assert_eq!(times.of(fine), vec![0, 10]);
+    assert!(times.of(broken).is_empty());
+    engine.stop_async(Selection::All).await;
+    assert_eq!(engine.background_tasks_alive(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_task_of_a_despawned_service_ends() {
+    let mut engine = engine();
+    let times = add_recorder(&mut engine, BackgroundTaskParams::every(ms(10)), 0);
+    let ended = Arc::new(AtomicUsize::new(0));
+    add_listener(&mut engine, ended.clone(), SharedLog::default());
+    let gone = running(&mut engine).await;
+    let kept = running(&mut engine).await;
+    engine.run_for_async(ms(25)).await;
+    assert_eq!(engine.background_tasks_alive(), 4);
+
+    engine.world_mut().despawn(gone);
+    engine.stop_async(Selection::All).await;
+
+    assert_eq!(engine.state(kept), Some(LifecycleState::Stopped));
+    assert_eq!(
+        engine.background_tasks_alive(),
+        0,
+        "the despawned one's too"
+    );
+    engine.run_for_async(ms(50)).await;
+    assert_eq!(times.of(gone), vec![0, 10, 20], "no run after despawn");
+    assert_eq!(
+        ended.load(Ordering::Relaxed),
+        1,
+        "only the stopped listener said goodbye"
+    );
+    assert!(engine.abandoned_background_tasks().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interval_of_duration_max_means_never_again() {
+    let mut engine = engine();
+    let times = add_recorder(&mut engine, BackgroundTaskParams::every(Duration::MAX), 0);
+    let delayed = add_recorder(
+        &mut engine,
+        BackgroundTaskParams::every(Duration::MAX)
+            .immediate(false)
+            .pacing(Pacing::FixedDelay),
+        0,
+    );
+    let service = running(&mut engine).await;
+    engine.run_for_async(ms(10_000)).await;
+    assert_eq!(times.of(service), vec![0], "the immediate run only");
+    assert!(delayed.of(service).is_empty(), "never due");
+    engine.stop_async(service).await;
+    assert_eq!(engine.background_tasks_alive(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_timeout_of_duration_max_never_expires() {
+    let mut engine = engine();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    engine
+        .add_async_background_task::<Base, _, _>(
+            HookConfig::named("slow").timeout(Duration::MAX),
+            BackgroundTaskParams::every(ms(10)),
+            |_| (),
+            move |_context: TaskContext| {
+                let counter = counter.clone();
+                async move {
+                    tokio::time::sleep(ms(25)).await;
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    Ok::<(), HookError>(())
+                }
+            },
+        )
+        .unwrap();
+    let service = running(&mut engine).await;
+    engine.run_for_async(ms(100)).await;
+    assert_eq!(runs.load(Ordering::Relaxed), 3, "ends at 25, 55, 85");
+    assert!(engine.failures().is_empty());
+    engine.stop_async(service).await;
+    assert_eq!(engine.background_tasks_alive(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_stop_timeout_of_duration_max_waits_as_long_as_it_takes() {
+    let mut engine = Engine::builder()
+        .runtime_handle(tokio::runtime::Handle::current())
+        .task_stop_timeout(Duration::MAX)
+        .build();
+    let ended = Arc::new(AtomicUsize::new(0));
+    add_listener(&mut engine, ended.clone(), SharedLog::default());
+    let service = running(&mut engine).await;
+    engine.run_for_async(ms(10)).await;
+    let stopping = Instant::now();
+    engine.stop_async(service).await;
+    assert_eq!(stopping.elapsed(), ms(3), "the listener's goodbye");
+    assert_eq!(ended.load(Ordering::Relaxed), 1);
+    assert_eq!(engine.background_tasks_alive(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_zero_interval_runs_every_millisecond() {
+    let mut engine = engine();
+    let runs_us = Times::default();
+    let recorded = runs_us.clone();
+    let origin = Instant::now();
+    engine
+        .add_async_background_task::<Base, _, _>(
+            HookConfig::named("spin"),
+            BackgroundTaskParams::every(Duration::ZERO),
+            |_| (),
+            move |context: TaskContext| {
+                let at = origin.elapsed().as_micros() as u64;
+                recorded.0.lock().unwrap().push((context.entity, at));
+                std::future::ready(Ok::<(), HookError>(()))
+            },
+        )
+        .unwrap();
+    let service = running(&mut engine).await;
+    tokio::task::yield_now().await;
+    // Half a millisecond later the driver wakes (another service joins): not due yet.
+    tokio::time::advance(Duration::from_micros(500)).await;
+    let other = running(&mut engine).await;
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(runs_us.of(service), vec![0], "not due again at once");
+    assert_eq!(runs_us.of(other), vec![500]);
+    tokio::time::advance(Duration::from_micros(500)).await;
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        runs_us.of(service),
+        vec![0, 1_000],
+        "due 1 ms after its run"
+    );
+    engine.stop_async(Selection::All).await;
+    assert_eq!(engine.background_tasks_alive(), 0);
+}

@@ -6,11 +6,18 @@ use std::sync::Arc;
 use bevy_ecs::world::EntityRef;
 
 /// How often a background task runs.
+///
+/// Any `Duration` is accepted: one under [`BackgroundTaskParams::MIN_INTERVAL`] counts as that
+/// minimum (a zero interval would run again at once, for ever), and one too long for the clock
+/// (`Duration::MAX`) means "never again" (the task ends for the service after its run).
 #[derive(Clone)]
 pub enum TaskInterval {
     /// Every `Duration`.
     Fixed(Duration),
-    /// Computed per service at every iteration from its components (AIPerf's callable interval).
+    /// Computed per service from its components (AIPerf's callable interval): at every iteration
+    /// by the batch form, once when its task starts by the async form. A panic in it is caught:
+    /// at start it fails the service's start (like a panicking hook), later it is recorded as a
+    /// failure of the task and ends the task for that service.
     PerService(Arc<dyn Fn(EntityRef<'_>) -> Duration + Send + Sync>),
     /// No interval: runs until its first success (AIPerf's `interval=None`).
     Once,
@@ -30,10 +37,13 @@ impl core::fmt::Debug for TaskInterval {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Pacing {
     /// Next due = previous due + interval; a run that overruns skips the missed ticks and never
-    /// overlaps itself. The default (an improvement on AIPerf, whose period drifts by the run time).
+    /// overlaps itself; a failed run changes nothing (no back-off). The default (an improvement on
+    /// AIPerf, whose period drifts by the run time).
     #[default]
     FixedRate,
-    /// Sleep the interval after each run (AIPerf's behaviour).
+    /// Sleep the interval after each run, counted from when the run (and the work it handed to
+    /// tokio) finished; after a failed run, 1 ms more (AIPerf's behaviour: a failing 100 ms task
+    /// runs at 0, 101, 202 ms).
     FixedDelay,
 }
 
@@ -62,7 +72,11 @@ pub struct BackgroundTaskParams {
 }
 
 impl BackgroundTaskParams {
-    /// Runs every `interval`.
+    /// The shortest interval a task runs at: shorter ones (zero included) count as this.
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+    /// Runs every `interval` (at least [`MIN_INTERVAL`](Self::MIN_INTERVAL); `Duration::MAX`:
+    /// the first run only, or never if not `immediate`).
     pub fn every(interval: Duration) -> Self {
         Self::with_interval(TaskInterval::Fixed(interval))
     }
