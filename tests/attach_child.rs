@@ -25,24 +25,25 @@ fn depth(engine: &Engine, entity: Entity) -> u8 {
 }
 
 #[test]
-fn an_orphan_reattached_higher_up_moves_its_subtree_up() {
+fn an_orphan_becomes_a_root_and_reattached_takes_its_subtree_along() {
     let mut engine = engine_with_log();
     add_logging_hook::<Lifecycle>(&mut engine, HookType::OnInit, "init");
-    // root → middle → orphan → leaf, then the middle is despawned: `orphan` keeps depth 2.
+    // root → middle → orphan → leaf, then the middle is despawned: `orphan` becomes a root and
+    // its subtree's depths follow (2, 3 → 0, 1).
     let root = engine.spawn(Parent);
     let middle = engine.spawn_child(root, Parent).unwrap();
     let orphan = engine.spawn_child(middle, Child).unwrap();
     let leaf = engine.spawn_child(orphan, Child).unwrap();
     engine.world_mut().despawn(middle);
     assert_eq!(engine.world().get::<LifecycleParent>(orphan), None);
-    assert_eq!((depth(&engine, orphan), depth(&engine, leaf)), (2, 3));
+    assert_eq!((depth(&engine, orphan), depth(&engine, leaf)), (0, 1));
 
     let new_root = engine.spawn(Parent);
     engine.attach_child(new_root, orphan).unwrap();
     assert_eq!(
         (depth(&engine, orphan), depth(&engine, leaf)),
         (1, 2),
-        "the subtree moved up one level"
+        "the subtree moved with its root"
     );
     engine.initialize(new_root);
     assert_eq!(
