@@ -10,10 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bevy_ecs::entity::Entity;
+use crossbeam_channel::TryRecvError;
 use lifecycle_ecs_components::HookFailure;
 use lifecycle_ecs_systems::{HookFuture, InFlightKey, QueuedHookFuture, RunningHooks};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
+use crate::deadline::{after, from_now};
 use crate::hook_future_driver::{
     CancelOrder, Driver, DriverReport, DriverShared, Ending, FutureMeta, RunShared,
 };
@@ -149,11 +152,22 @@ impl AsyncBridge {
         }
         drop(sender);
         let mut ended = 0;
-        // One timer for the whole wait (re-armed at each soft deadline), not one per wake-up.
-        let report_timer = tokio::time::sleep(self.soft_deadline);
+        // One timer for the whole wait (re-armed at each soft deadline), not one per wake-up; a
+        // soft deadline past the clock's range never fires.
+        let mut report_at = from_now(self.soft_deadline);
+        let report_timer = tokio::time::sleep_until(report_at.unwrap_or_else(Instant::now));
         tokio::pin!(report_timer);
         loop {
-            while let Ok(report) = receiver.try_recv() {
+            let mut drivers_gone = false;
+            loop {
+                let report = match receiver.try_recv() {
+                    Ok(report) => report,
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        drivers_gone = true;
+                        break;
+                    }
+                };
                 ended += report.ended;
                 for (index, ending) in report.unsuccessful {
                     let meta = &run.meta[index as usize];
@@ -170,6 +184,17 @@ impl AsyncBridge {
                 }
             }
             if ended >= total {
+                break;
+            }
+            if drivers_gone {
+                // Every driver is gone and reported what it held as lost (see `Driver`'s
+                // `Drop`); one that could not (a panic in the driver's own bookkeeping) leaves
+                // nothing to wait for either.
+                tracing::error!(
+                    unaccounted = total - ended,
+                    hook = %run.meta[0].hook,
+                    "the tasks driving a hook's futures ended without reporting every future"
+                );
                 break;
             }
             if self.stop_handle.has_new()
@@ -189,10 +214,12 @@ impl AsyncBridge {
             }
             tokio::select! {
                 () = self.wake.notified() => {}
-                () = &mut report_timer => {
+                () = &mut report_timer, if report_at.is_some() => {
                     report_overdue_futures(running, self.soft_deadline);
-                    let next = report_timer.deadline() + self.soft_deadline;
-                    report_timer.as_mut().reset(next);
+                    report_at = after(report_timer.deadline(), self.soft_deadline);
+                    if let Some(next) = report_at {
+                        report_timer.as_mut().reset(next);
+                    }
                 }
             }
         }

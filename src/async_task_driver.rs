@@ -27,6 +27,7 @@ use tokio::task::coop::Unconstrained;
 use tokio::time::{Duration, Instant, Sleep};
 
 use crate::async_background::TaskContext;
+use crate::deadline::after;
 use crate::due_buckets::DueBuckets;
 use crate::hook_future_driver::drop_quietly;
 use crate::task_pacing::{FinishedRun, next_due};
@@ -447,7 +448,7 @@ where
                 let deadline = held
                     .schedule
                     .run_timeout
-                    .and_then(|limit| now.checked_add(limit));
+                    .and_then(|limit| after(now, limit));
                 let task = &self.task;
                 let context = &held.context;
                 match std::panic::catch_unwind(AssertUnwindSafe(|| task(context.clone()))) {

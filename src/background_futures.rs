@@ -24,6 +24,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::coop::Unconstrained;
 use tokio::time::{Duration, Instant, Sleep};
 
+use crate::deadline::after;
 use crate::hook_future_driver::drop_quietly;
 use crate::runtime::EngineRuntime;
 
@@ -187,7 +188,7 @@ impl Driver {
                 .unwrap_or_else(PoisonError::into_inner),
         );
         for handed in inbox.handed_over {
-            let deadline = handed.timeout.and_then(|limit| now.checked_add(limit));
+            let deadline = handed.timeout.and_then(|limit| after(now, limit));
             if let Some(deadline) = deadline {
                 self.earliest = Some(self.earliest.map_or(deadline, |at| at.min(deadline)));
             }

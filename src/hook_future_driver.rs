@@ -23,6 +23,8 @@ use tokio::sync::Notify;
 use tokio::task::coop::Unconstrained;
 use tokio::time::{Duration, Instant, Sleep};
 
+use crate::deadline::after;
+
 /// Who a future belongs to, kept once per future for the whole run.
 pub(crate) struct FutureMeta {
     pub(crate) entity: Entity,
@@ -159,15 +161,21 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
+    /// Takes a future's deadline into the earliest one (`None`, "never", changes nothing).
+    fn note_deadline(&mut self, deadline: Option<Instant>) {
+        if let Some(deadline) = deadline {
+            self.earliest = Some(
+                self.earliest
+                    .map_or(deadline, |earliest| earliest.min(deadline)),
+            );
+        }
+    }
+
     fn start_next(&mut self, in_flight: &mut FuturesUnordered<Tracked>, now: Instant) -> bool {
         let Some((index, future)) = self.waiting.next() else {
             return false;
         };
-        let deadline = now + self.run.meta[index as usize].timeout;
-        self.earliest = Some(
-            self.earliest
-                .map_or(deadline, |earliest| earliest.min(deadline)),
-        );
+        self.note_deadline(after(now, self.run.meta[index as usize].timeout));
         in_flight.push(Tracked {
             index,
             started: now,
@@ -195,11 +203,7 @@ impl Driver {
                     drop_quietly(tracked);
                 }
                 None => {
-                    let deadline = tracked.started + meta.timeout;
-                    self.earliest = Some(
-                        self.earliest
-                            .map_or(deadline, |earliest| earliest.min(deadline)),
-                    );
+                    self.note_deadline(after(tracked.started, meta.timeout));
                     in_flight.push(tracked);
                 }
             }
@@ -300,6 +304,34 @@ impl Future for Driver {
             Poll::Ready(())
         } else {
             Poll::Pending
+        }
+    }
+}
+
+impl Drop for Driver {
+    /// A driver dropped before its futures ended (its task aborted, its runtime shut down, a
+    /// panic) reports every future it still held as [`HookError::Lost`], so the engine's wait
+    /// ends with those services failed instead of hanging.
+    fn drop(&mut self) {
+        let mut report = DriverReport::default();
+        let in_flight = std::mem::take(&mut *self.shared.in_flight());
+        for tracked in in_flight {
+            report.ended += 1;
+            report
+                .unsuccessful
+                .push((tracked.index, Ending::Failed(HookError::Lost)));
+            drop_quietly(tracked);
+        }
+        for (index, future) in std::mem::take(&mut self.waiting) {
+            report.ended += 1;
+            report
+                .unsuccessful
+                .push((index, Ending::Failed(HookError::Lost)));
+            drop_quietly(future);
+        }
+        if report.ended > 0 {
+            let _ = self.sender.send(report);
+            self.wake_engine.notify_one();
         }
     }
 }

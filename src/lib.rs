@@ -101,6 +101,7 @@ mod tree_walk;
 mod watchdog;
 
 pub use abandoned_operation::ABANDONED_ERROR_TYPE;
+mod deadline;
 mod despawned_services;
 mod task_pacing;
 

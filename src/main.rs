@@ -44,7 +44,17 @@ fn main() -> ExitCode {
             if let Err(message) = fleet::check_memory(&args) {
                 usage_error("fleet", &message);
             }
-            fleet::run(&args)
+            // Before anything runs: a `--json` path that cannot be written is a usage error.
+            let json = match args
+                .json
+                .as_deref()
+                .map(fleet::JsonFile::create)
+                .transpose()
+            {
+                Ok(json) => json,
+                Err(error) => usage_error("fleet", &error.to_string()),
+            };
+            fleet::run(&args, json)
         }
     }
 }

@@ -17,6 +17,7 @@ use bevy_ecs::query::With;
 use lifecycle_ecs_components::{Lifecycle, LifecycleState};
 use tokio::time::Instant;
 
+use crate::deadline::{from_now, sleep_until};
 use crate::engine::Engine;
 use crate::shutdown::ShutdownReport;
 use crate::signals::TerminationSignals;
@@ -72,7 +73,7 @@ impl Engine {
         duration: Duration,
         shutdown: impl Future<Output = ()>,
     ) -> RunEnd {
-        self.drive(Some(Instant::now() + duration), shutdown).await
+        self.drive(from_now(duration), shutdown).await
     }
 
     /// [`run`](Self::run) (or [`run_until`](Self::run_until) with a `limit`) until the services
@@ -88,9 +89,7 @@ impl Engine {
     ) -> SignalledRun {
         // One listener for the run and its shutdown: a second signal is never missed between.
         let mut signals = TerminationSignals::listen();
-        let end = self
-            .drive(limit.map(|limit| Instant::now() + limit), signals.next())
-            .await;
+        let end = self.drive(limit.and_then(from_now), signals.next()).await;
         let shutdown = match end {
             RunEnd::ShutdownRequested => Some(self.shutdown(budget, signals.next()).await),
             RunEnd::AllEnded | RunEnd::Completed => None,
@@ -121,12 +120,7 @@ impl Engine {
                 (Some(due), Some(end)) => Some(due.min(end)),
                 (due, end) => due.or(end),
             };
-            let sleep = async {
-                match next {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let sleep = sleep_until(next);
             tokio::select! {
                 biased;
                 () = &mut shutdown => return RunEnd::ShutdownRequested,

@@ -7,6 +7,7 @@ use bevy_ecs::entity::Entity;
 use bevy_ecs::query::With;
 use lifecycle_ecs_components::{Lifecycle, LifecycleState};
 
+use crate::deadline::{from_now, sleep_until};
 use crate::engine::Engine;
 use crate::report::OperationReport;
 use crate::runtime::EngineRuntime;
@@ -54,7 +55,7 @@ impl Engine {
         let started = tokio::time::Instant::now();
         let stop = tokio::select! {
             report = self.stop_async(Selection::All) => Some(report),
-            () = tokio::time::sleep(budget) => None,
+            () = sleep_until(from_now(budget)) => None,
             () = abort => None,
         };
         let aborted = stop.is_none();

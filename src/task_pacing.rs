@@ -10,10 +10,7 @@ use tokio::time::{Duration, Instant};
 /// fixed delay it is added to the interval (AIPerf's `sleep(0.001)` after an error).
 pub(crate) const RETRY_DELAY: Duration = Duration::from_millis(1);
 
-/// `at + wait`, or `None` ("never") past the clock's range.
-pub(crate) fn after(at: Instant, wait: Duration) -> Option<Instant> {
-    at.checked_add(wait)
-}
+pub(crate) use crate::deadline::after;
 
 /// A task's interval as scheduled: `None` for a run-once task, else at least
 /// [`BackgroundTaskParams::MIN_INTERVAL`] (a zero interval would run again at once, for ever).

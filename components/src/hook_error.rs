@@ -21,6 +21,7 @@ type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// let io: HookError = std::io::Error::other("socket closed").into();
 /// assert_eq!(io.type_name(), "Failed");
 /// assert_eq!(HookError::Panicked("boom".into()).to_string(), "panicked: boom");
+/// assert!(HookError::Lost.to_string().starts_with("lost: "));
 /// ```
 #[derive(Clone)]
 pub enum HookError {
@@ -35,17 +36,22 @@ pub enum HookError {
         /// How long it had run when it was given up.
         elapsed: core::time::Duration,
     },
+    /// The hook's async work was lost: the task driving its future ended before the future did
+    /// (the runtime it ran on was shut down, or the task was aborted or panicked), so it can
+    /// never finish.
+    Lost,
 }
 
 impl HookError {
     /// A short name of the error's variant (`"Failed"`, `"Panicked"`, `"ChildrenFailed"`,
-    /// `"TimedOut"`).
+    /// `"TimedOut"`, `"Lost"`).
     pub const fn type_name(&self) -> &'static str {
         match self {
             Self::Failed(_) => "Failed",
             Self::Panicked(_) => "Panicked",
             Self::ChildrenFailed(_) => "ChildrenFailed",
             Self::TimedOut { .. } => "TimedOut",
+            Self::Lost => "Lost",
         }
     }
 
@@ -97,6 +103,10 @@ impl core::fmt::Display for HookError {
             Self::TimedOut { elapsed } => {
                 write!(f, "timed out after {:.3}s", elapsed.as_secs_f64())
             }
+            Self::Lost => f.write_str(
+                "lost: the task driving its future ended first (its runtime was shut down, or \
+                 the task was aborted or panicked)",
+            ),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `fleet` subcommand's command-line arguments.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
@@ -29,8 +30,9 @@ pub struct FleetArgs {
     #[arg(long)]
     pub async_hooks: bool,
 
-    /// Give every worker a heartbeat background task running every `MS` milliseconds.
-    #[arg(long, value_name = "MS")]
+    /// Give every worker a heartbeat background task running every `MS` milliseconds (at
+    /// least 1).
+    #[arg(long, value_name = "MS", value_parser = parse_background_interval)]
     pub background_interval: Option<u64>,
 
     /// How the heartbeat runs: `batch` (one system pass over the due workers; the default) or
@@ -39,11 +41,12 @@ pub struct FleetArgs {
     pub background_mode: BackgroundMode,
 
     /// How long the fleet stays RUNNING before stop, in seconds (default 1 with background tasks,
-    /// else 0).
-    #[arg(long, value_name = "SECS")]
+    /// else 0); `inf` runs until SIGINT or SIGTERM.
+    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
     pub duration: Option<f64>,
 
-    /// Also write the results as JSON to this file.
+    /// Also write the results as JSON to this file (created or truncated before the run; its
+    /// folder must exist).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 }
@@ -59,8 +62,9 @@ pub enum BackgroundMode {
 }
 
 impl FleetArgs {
-    /// How long the fleet stays RUNNING: `--duration`, else 1 s with background tasks, else 0.
-    pub fn running_time(&self) -> std::time::Duration {
+    /// How long the fleet stays RUNNING: `--duration`, else 1 s with background tasks, else 0;
+    /// `None` for `--duration inf` (until SIGINT or SIGTERM).
+    pub fn running_time(&self) -> Option<Duration> {
         let seconds = self
             .duration
             .unwrap_or(if self.background_interval.is_some() {
@@ -68,7 +72,8 @@ impl FleetArgs {
             } else {
                 0.0
             });
-        std::time::Duration::from_secs_f64(seconds.max(0.0))
+        // `parse_duration` let through only `inf` and what `Duration` holds.
+        Duration::try_from_secs_f64(seconds).ok()
     }
 
     /// The total number of services: every worker and its children.
@@ -125,6 +130,50 @@ fn parse_workers(value: &str) -> Result<usize, String> {
     Ok(workers)
 }
 
+/// Parses `--duration`: seconds, at least 0 and short enough for the clock to count from now,
+/// or `inf` (until a signal).
+fn parse_duration(value: &str) -> Result<f64, String> {
+    let seconds: f64 = value
+        .parse()
+        .map_err(|error| format!("`{value}` is not a number of seconds: {error}"))?;
+    if seconds.is_nan() {
+        return Err(format!(
+            "`{value}` is not a number of seconds: pass seconds, or `inf` to run until \
+             SIGINT/SIGTERM"
+        ));
+    }
+    if seconds < 0.0 {
+        return Err(format!(
+            "the duration cannot be negative, got {value}: pass seconds, or `inf` to run until \
+             SIGINT/SIGTERM"
+        ));
+    }
+    if seconds == f64::INFINITY {
+        return Ok(seconds);
+    }
+    let fits = Duration::try_from_secs_f64(seconds)
+        .ok()
+        .is_some_and(|duration| Instant::now().checked_add(duration).is_some());
+    if !fits {
+        return Err(format!(
+            "{value} seconds is longer than the clock can count: pass `inf` to run until \
+             SIGINT/SIGTERM"
+        ));
+    }
+    Ok(seconds)
+}
+
+/// Parses `--background-interval`: whole milliseconds, at least 1.
+fn parse_background_interval(value: &str) -> Result<u64, String> {
+    let interval: u64 = value
+        .parse()
+        .map_err(|error| format!("`{value}` is not a whole number of milliseconds: {error}"))?;
+    if interval == 0 {
+        return Err("the background interval must be at least 1 ms".to_owned());
+    }
+    Ok(interval)
+}
+
 /// Parses `--fail-rate`: a number in [0, 1].
 fn parse_fail_rate(value: &str) -> Result<f64, String> {
     let rate: f64 = value
@@ -164,6 +213,32 @@ mod tests {
         assert!(parse_fail_rate("-0.1").is_err());
         assert!(parse_fail_rate("NaN").is_err());
         assert!(parse_fail_rate("lots").is_err());
+    }
+
+    #[test]
+    fn durations_are_seconds_the_clock_can_count_or_inf() {
+        assert_eq!(parse_duration("1.5"), Ok(1.5));
+        assert_eq!(parse_duration("0"), Ok(0.0));
+        assert_eq!(parse_duration("inf"), Ok(f64::INFINITY));
+        for bad in ["NaN", "-1", "-inf", "1e30", "1e19", "soon"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        let mut run = args(1, 1, 0.0, 0);
+        run.duration = Some(f64::INFINITY);
+        assert_eq!(run.running_time(), None);
+        run.duration = Some(2.0);
+        assert_eq!(run.running_time(), Some(Duration::from_secs(2)));
+        run.duration = None;
+        assert_eq!(run.running_time(), Some(Duration::ZERO));
+        run.background_interval = Some(10);
+        assert_eq!(run.running_time(), Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn background_intervals_are_positive() {
+        assert_eq!(parse_background_interval("5"), Ok(5));
+        assert!(parse_background_interval("0").is_err());
+        assert!(parse_background_interval("-3").is_err());
     }
 
     #[test]

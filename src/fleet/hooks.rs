@@ -111,9 +111,8 @@ pub fn register_heartbeat(
     mode: BackgroundMode,
 ) -> Result<(), HookRegistrationError> {
     let config = lifecycle_ecs::HookConfig::named("heartbeat");
-    let params = lifecycle_ecs::BackgroundTaskParams::every(std::time::Duration::from_millis(
-        interval_ms.max(1),
-    ));
+    let params =
+        lifecycle_ecs::BackgroundTaskParams::every(std::time::Duration::from_millis(interval_ms));
     match mode {
         BackgroundMode::Batch => {
             engine.world_mut().init_resource::<HeartbeatRuns>();

@@ -6,6 +6,7 @@ mod error;
 mod exit_error_groups;
 mod fail_plan;
 mod hooks;
+mod json_file;
 mod kinds;
 mod memory;
 mod memory_check;
@@ -24,6 +25,7 @@ use lifecycle_ecs::{
 pub use args::{BackgroundMode, FleetArgs};
 use error::FleetError;
 use fail_plan::FailPlan;
+pub use json_file::JsonFile;
 use kinds::{FailInit, FleetChild, FleetWorker, HookCalls};
 use memory::MemorySample;
 pub use memory_check::check_memory;
@@ -38,14 +40,15 @@ const EXIT_FAILED: u8 = 1;
 /// Exit code of a run ended by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
 const EXIT_SIGNALLED: u8 = 130;
 
-/// Runs the fleet benchmark, prints its table (and writes `--json`), and returns the exit code:
-/// 0 when every service stopped cleanly, 1 otherwise or if the run could not be carried out.
-pub fn run(args: &FleetArgs) -> ExitCode {
+/// Runs the fleet benchmark, prints its table (and writes it to `json`, the `--json` file opened
+/// beforehand), and returns the exit code: 0 when every service stopped cleanly, 1 otherwise or
+/// if the run could not be carried out.
+pub fn run(args: &FleetArgs, json: Option<JsonFile>) -> ExitCode {
     let outcome = measure(args).and_then(|summary| {
         let panel = ExitErrorPanel::for_stdout();
         table::print(&summary, &panel, &mut std::io::stdout().lock()).map_err(FleetError::Print)?;
-        if let Some(path) = &args.json {
-            summary.write_json(path)?;
+        if let Some(json) = json {
+            json.write(&summary)?;
         }
         Ok((summary.clean, summary.signalled))
     });
@@ -94,10 +97,13 @@ fn measure(args: &FleetArgs) -> Result<FleetSummary, FleetError> {
     let runtime = engine.runtime();
     // While RUNNING, SIGINT/SIGTERM end the run early and stop everything gracefully (a second
     // signal, or the budget running out, abandons what is left and says so).
+    // `--duration inf` (`running` is `None`): RUNNING until a signal.
+    if running.is_none() {
+        eprintln!("the fleet is RUNNING until SIGINT or SIGTERM (--duration inf)");
+    }
     let (signalled_run, run_and_shutdown) = timed(|| {
-        (!running.is_zero()).then(|| {
-            runtime.block_on(engine.run_with_signals(Some(running), DEFAULT_SHUTDOWN_BUDGET))
-        })
+        (running != Some(Duration::ZERO))
+            .then(|| runtime.block_on(engine.run_with_signals(running, DEFAULT_SHUTDOWN_BUDGET)))
     });
     let shutdown = signalled_run.and_then(|run| run.shutdown);
     let signalled = shutdown.is_some();

@@ -1,6 +1,5 @@
 //! The results of a fleet run, as written to `--json`.
 
-use std::path::Path;
 use std::time::Duration;
 
 use lifecycle_ecs::exit_report::ExitErrorGroup;
@@ -8,7 +7,6 @@ use lifecycle_ecs::{LifecycleState, OperationReport};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::error::FleetError;
 use super::memory::MemorySample;
 
 /// Everything a fleet run measured. Serialized as the `--json` file.
@@ -214,30 +212,6 @@ impl MemoryFigures {
             peak,
             per_service,
         }
-    }
-}
-
-impl FleetSummary {
-    /// Writes the summary as pretty JSON to `path`, creating its directory if needed.
-    ///
-    /// # Errors
-    /// [`FleetError::WriteJson`] if the file cannot be written.
-    pub fn write_json(&self, path: &Path) -> Result<(), FleetError> {
-        let io_error = |source| FleetError::WriteJson {
-            path: path.to_owned(),
-            source,
-        };
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent).map_err(io_error)?;
-        }
-        let mut text = serde_json::to_string_pretty(self)
-            .map_err(std::io::Error::from)
-            .map_err(io_error)?;
-        text.push('\n');
-        std::fs::write(path, text).map_err(io_error)
     }
 }
 
