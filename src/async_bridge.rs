@@ -183,20 +183,8 @@ impl AsyncBridge {
                     }
                 }
             }
-            if ended >= total {
-                break;
-            }
-            if drivers_gone {
-                // Every driver is gone and reported what it held as lost (see `Driver`'s
-                // `Drop`); one that could not (a panic in the driver's own bookkeeping) leaves
-                // nothing to wait for either.
-                tracing::error!(
-                    unaccounted = total - ended,
-                    hook = %run.meta[0].hook,
-                    "the tasks driving a hook's futures ended without reporting every future"
-                );
-                break;
-            }
+            // Requests are taken before the end check: one that arrived while the futures ran
+            // withdraws its service even if the last future ended before this task woke up.
             if self.stop_handle.has_new()
                 && let Some(stops) = self.stop_handle.take()
             {
@@ -211,6 +199,20 @@ impl AsyncBridge {
                     }
                 }
                 result.stops.merge(stops);
+            }
+            if ended >= total {
+                break;
+            }
+            if drivers_gone {
+                // Every driver is gone and reported what it held as lost (see `Driver`'s
+                // `Drop`); one that could not (a panic in the driver's own bookkeeping) leaves
+                // nothing to wait for either.
+                tracing::error!(
+                    unaccounted = total - ended,
+                    hook = %run.meta[0].hook,
+                    "the tasks driving a hook's futures ended without reporting every future"
+                );
+                break;
             }
             tokio::select! {
                 () = self.wake.notified() => {}

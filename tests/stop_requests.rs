@@ -346,7 +346,15 @@ async fn requests_from_many_threads_stop_each_service_once() {
     let (report, ()) = tokio::join!(engine.initialize_async(Selection::All), senders);
 
     assert_listed_once(&report);
-    assert_eq!(report.cancelled.len(), leaving.len(), "each leaver once");
+    assert_eq!(
+        report.cancelled.len(),
+        leaving.len(),
+        "each leaver once: moved {} ignored {} invalid {} failed {}",
+        report.moved,
+        report.ignored.len(),
+        report.invalid.len(),
+        report.failed.len()
+    );
     assert_eq!(report.moved, SERVICES - leaving.len());
     assert!(report.failed.is_empty());
     for &service in &services {
