@@ -586,3 +586,18 @@ fn the_typed_decoders_refuse_other_types() {
     let uppercase = TYPED_GOLDEN[1].1.replace(r#""status""#, r#""STATUS""#);
     assert!(Status::from_json(uppercase.as_bytes()).is_ok());
 }
+
+#[test]
+fn floats_re_encode_to_the_same_number() {
+    // serde_json's default float parser can be one ulp off; the crate enables `float_roundtrip`.
+    for number in [
+        "4.258461511929117e-147",
+        "1.813132748782291e-308",
+        "0.1",
+        "1796160.1035501661",
+    ] {
+        let line = format!(r#"{{"message_type":"my_type","x":{number}}}"#);
+        let message = AnyMessage::decode(line.as_bytes()).expect("decodes");
+        assert_eq!(message.to_json().unwrap(), line);
+    }
+}
