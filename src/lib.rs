@@ -82,6 +82,7 @@ mod hook_registry;
 mod hook_runner;
 mod kind_registry;
 pub mod limits;
+pub mod messaging;
 mod operation_despawns;
 mod operation_scope;
 mod owned_runtime;
