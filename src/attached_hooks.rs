@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
 use bevy_ecs::system::{In, IntoSystem, SystemId};
 use bevy_ecs::world::World;
-use lifecycle_ecs_components::{HookError, HookFailure, HookFailures, HookType, ServiceId};
+use lifecycle_ecs_components::{
+    HookError, HookFailure, HookFailures, HookInfo, HookType, ServiceId,
+};
 use lifecycle_ecs_systems::panic_message;
 
 /// What a hook system may return: `()` or `Result<(), E>` with `E: Into<HookError>`.
@@ -34,7 +35,7 @@ impl<E: Into<HookError> + 'static> HookOutput for Result<(), E> {
 
 struct AttachedHook {
     entity: Entity,
-    name: Arc<str>,
+    info: HookInfo,
     system: SystemId<In<Entity>, Result<(), HookError>>,
 }
 
@@ -45,21 +46,33 @@ pub struct AttachedHooks {
 }
 
 impl AttachedHooks {
-    /// Registers `system` as a hook of `hook_type` for `entity` (already validated).
+    /// Registers `system` as the hook `info` of `entity` (already validated).
     pub fn attach<O: HookOutput, M>(
         &mut self,
         world: &mut World,
         entity: Entity,
-        hook_type: HookType,
-        name: Arc<str>,
+        info: HookInfo,
         system: impl IntoSystem<In<Entity>, O, M> + 'static,
     ) {
         let system = world.register_system(system.map(HookOutput::into_hook_result));
-        self.hooks.entry(hook_type).or_default().push(AttachedHook {
-            entity,
-            name,
-            system,
-        });
+        self.hooks
+            .entry(info.hook_type)
+            .or_default()
+            .push(AttachedHook {
+                entity,
+                info,
+                system,
+            });
+    }
+
+    /// The hooks of `hook_type` attached to `entity`, in attach order.
+    pub fn listed(&self, hook_type: HookType, entity: Entity) -> impl Iterator<Item = &HookInfo> {
+        self.hooks
+            .get(&hook_type)
+            .into_iter()
+            .flatten()
+            .filter(move |hook| hook.entity == entity)
+            .map(|hook| &hook.info)
     }
 
     /// Whether any hook of `hook_type` is attached.
@@ -84,7 +97,7 @@ impl AttachedHooks {
             if !admits(world, hook.entity) {
                 return;
             }
-            let _span = tracing::debug_span!("hook", name = %hook.name, hook_type = %hook_type, attached = true).entered();
+            let _span = tracing::debug_span!("hook", name = %hook.info.name, hook_type = %hook_type, attached = true).entered();
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 world.run_system_with(hook.system, hook.entity)
             }));
@@ -101,7 +114,7 @@ impl AttachedHooks {
             world.resource_mut::<HookFailures>().push(HookFailure {
                 entity: hook.entity,
                 service_id,
-                hook: hook.name.clone(),
+                hook: hook.info.name.clone(),
                 hook_type,
                 error,
             });

@@ -39,8 +39,8 @@ use bevy_ecs::schedule::{IntoScheduleConfigs, Schedule, SingleThreadedExecutor};
 use bevy_ecs::system::ScheduleSystem;
 use bevy_ecs::world::EntityRef;
 use lifecycle_ecs_components::{
-    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookType, LifecycleFlags,
-    LifecycleState, ServiceId, ServiceKind, TaskInterval,
+    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookInfo, HookParams, HookType,
+    LifecycleFlags, LifecycleState, ServiceId, ServiceKind, TaskInterval,
 };
 use lifecycle_ecs_systems::{
     ActiveHook, HookFutures, HookProgress, PhaseContext, enter_hook, exit_hook, panic_message,
@@ -149,7 +149,7 @@ impl Engine {
         params: BackgroundTaskParams,
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> Result<(), HookRegistrationError> {
-        self.check_provides::<K>(HookType::BackgroundTask)?;
+        let kind_info = self.validated_kind::<K>(HookType::BackgroundTask)?;
         let kind = self.world.register_component::<K>();
         let slot = self.hooks.allocate_slot();
         let mut schedule = Schedule::new(HookSchedule(HookType::BackgroundTask));
@@ -162,9 +162,16 @@ impl Engine {
             timeout: config.timeout,
         };
         schedule.add_systems((enter_hook(active), system, exit_hook::<K>(slot)).chain());
-        schedule
-            .initialize(&mut self.world)
-            .map_err(|error| HookRegistrationError::Schedule(format!("{error:?}")))?;
+        crate::hook_registry::build(&mut schedule, &mut self.world)?;
+        let info = HookInfo {
+            name: config.name.clone(),
+            hook_type: HookType::BackgroundTask,
+            kind: K::NAME,
+            attached_to: None,
+            timeout: config.timeout,
+            params: HookParams::BackgroundTask(params.clone()),
+        };
+        self.hooks.list(&kind_info, info, slot);
         self.background.tasks.push(BackgroundTask {
             name: config.name,
             kind,

@@ -12,9 +12,9 @@ use bevy_ecs::schedule::IntoScheduleConfigs;
 use bevy_ecs::system::{In, IntoSystem, ScheduleSystem};
 use bevy_ecs::world::World;
 use lifecycle_ecs_components::{
-    ExitErrorInfo, ExitErrors, HookError, HookFailures, HookType, KindDescriptor, KindId,
-    Lifecycle, LifecycleChildren, LifecycleFlags, LifecycleParent, LifecycleState, ServiceId,
-    ServiceKind, UnsupportedHookError,
+    ExitErrorInfo, ExitErrors, HookError, HookFailures, HookInfo, HookParams, HookType,
+    KindDescriptor, KindId, Lifecycle, LifecycleChildren, LifecycleFlags, LifecycleParent,
+    LifecycleState, ServiceId, ServiceKind, UnsupportedHookError,
 };
 use lifecycle_ecs_systems::transition::Transitions;
 use lifecycle_ecs_systems::{
@@ -36,21 +36,28 @@ use crate::stop_handle::PendingStops;
 use crate::tree_walk::{self, TreeWalkError};
 use crate::watchdog::WatchdogThread;
 
-/// How a hook is registered: its name and the timeout of its async work.
+/// How a hook is registered: its name, the timeout of its async work, and its parameters.
 ///
 /// # Example
 /// ```
 /// use std::time::Duration;
 /// use lifecycle_ecs::HookConfig;
-/// let config = HookConfig::named("connect").timeout(Duration::from_secs(5));
-/// assert_eq!(&*config.name, "connect");
+/// let config = HookConfig::named("on_credit")
+///     .timeout(Duration::from_secs(5))
+///     .topics(["credit_drop"]);
+/// assert_eq!(&*config.name, "on_credit");
+/// assert_eq!(&*config.params.topic_list().unwrap()[0], "credit_drop");
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct HookConfig {
     /// The hook's name (in failures and exit errors).
     pub name: Arc<str>,
     /// How long the hook's futures may run (`None`: the engine's default, 30 s).
     pub timeout: Option<Duration>,
+    /// The hook's parameters (AIPerf's decorator arguments), listed by
+    /// [`Engine::hooks_of`](Engine::hooks_of).
+    pub params: HookParams,
 }
 
 impl HookConfig {
@@ -59,7 +66,19 @@ impl HookConfig {
         Self {
             name: name.into(),
             timeout: None,
+            params: HookParams::None,
         }
+    }
+
+    /// Sets the hook's parameters.
+    pub fn params(mut self, params: HookParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Sets topic parameters: the message, command or request types the hook handles.
+    pub fn topics<S: Into<Arc<str>>>(self, topics: impl IntoIterator<Item = S>) -> Self {
+        self.params(HookParams::topics(topics))
     }
 
     /// Sets the hook's own timeout.
@@ -293,15 +312,8 @@ impl Engine {
         Ok(self.kind_info::<K>()?.provided.clone())
     }
 
-    /// Checks that kind `K` provides `hook_type`.
-    pub(crate) fn check_provides<K: ServiceKind>(
-        &mut self,
-        hook_type: HookType,
-    ) -> Result<(), HookRegistrationError> {
-        self.validated_kind::<K>(hook_type).map(|_| ())
-    }
-
-    fn validated_kind<K: ServiceKind>(
+    /// The info of kind `K`, registering it, checked to provide `hook_type`.
+    pub(crate) fn validated_kind<K: ServiceKind>(
         &mut self,
         hook_type: HookType,
     ) -> Result<KindInfo, HookRegistrationError> {
@@ -361,15 +373,16 @@ impl Engine {
         config: HookConfig,
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> Result<(), HookRegistrationError> {
-        let info = self.validated_kind::<K>(hook_type)?;
-        self.hooks.add::<K, M>(
-            &mut self.world,
-            &info,
+        let kind = self.validated_kind::<K>(hook_type)?;
+        let info = HookInfo {
+            name: config.name,
             hook_type,
-            config.name,
-            config.timeout,
-            system,
-        )
+            kind: K::NAME,
+            attached_to: None,
+            timeout: config.timeout,
+            params: config.params,
+        };
+        self.hooks.add::<K, M>(&mut self.world, &kind, info, system)
     }
 
     /// Registers a per-service hook: `f` runs once per target service of kind `K` with its `D`
@@ -426,6 +439,22 @@ impl Engine {
         name: impl Into<Arc<str>>,
         system: impl IntoSystem<In<Entity>, O, M> + 'static,
     ) -> Result<(), HookRegistrationError> {
+        self.attach_hook_with(entity, hook_type, HookConfig::named(name), system)
+    }
+
+    /// [`attach_hook`](Self::attach_hook) with a [`HookConfig`] (AIPerf's
+    /// `attach_hook(hook_type, func, params)`): its name and parameters, listed by
+    /// [`service_hooks`](Self::service_hooks). Attached hooks are sync, so the timeout is unused.
+    ///
+    /// # Errors
+    /// [`HookRegistrationError::NotAService`] or [`HookRegistrationError::Unsupported`].
+    pub fn attach_hook_with<O: HookOutput, M>(
+        &mut self,
+        entity: Entity,
+        hook_type: HookType,
+        config: HookConfig,
+        system: impl IntoSystem<In<Entity>, O, M> + 'static,
+    ) -> Result<(), HookRegistrationError> {
         let kind = self
             .world
             .get::<ServiceId>(entity)
@@ -443,8 +472,16 @@ impl Engine {
             }
             .into());
         }
-        self.attached
-            .attach(&mut self.world, entity, hook_type, name.into(), system);
+        let info = HookInfo {
+            name: config.name,
+            hook_type,
+            kind: info.name,
+            attached_to: Some(entity),
+            timeout: config.timeout,
+            params: config.params,
+        };
+        self.attached.attach(&mut self.world, entity, info, system);
+        self.hooks.note_type(hook_type);
         Ok(())
     }
 

@@ -1,29 +1,27 @@
-//! Hook registration: one schedule per hook type, hooks ordered by kind then registration.
+//! Hook registration: each hook's schedule built once, hooks ordered by kind then registration.
 
+use std::any::TypeId;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
-use bevy_ecs::schedule::{
-    IntoScheduleConfigs, Schedule, ScheduleLabel, SingleThreadedExecutor, SystemSet,
-};
+use bevy_ecs::schedule::{IntoScheduleConfigs, Schedule, ScheduleLabel, SingleThreadedExecutor};
 use bevy_ecs::system::ScheduleSystem;
 use bevy_ecs::world::World;
-use lifecycle_ecs_components::{HookType, ServiceKind, UnsupportedHookError};
-use lifecycle_ecs_systems::{ActiveHook, enter_hook, exit_hook, hook_ready};
+use lifecycle_ecs_components::{HookInfo, HookType, ServiceKind, UnsupportedHookError};
+use lifecycle_ecs_systems::{ActiveHook, HookProgress, enter_hook, exit_hook, panic_message};
 
 use crate::kind_registry::{KindError, KindInfo};
 
 /// The label of the schedule that runs every hook of one hook type.
 ///
-/// Hooks are chained in the schedule by kind (base kinds first, following the kinds' C3
-/// linearization) and then registration order; the ON_STOP schedule is built reversed. The engine
-/// owns these schedules and runs them with the single-threaded executor.
+/// Every hook has a schedule of its own under this label (its guard systems around its systems);
+/// the engine runs a hook type's schedules in order: by kind (base kinds first, following the
+/// kinds' C3 linearization), then registration order, reversed for ON_STOP. The engine owns these
+/// schedules and runs them with the single-threaded executor.
 #[derive(ScheduleLabel, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HookSchedule(pub HookType);
-
-#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct HookSlot(u32);
 
 /// A hook could not be registered or attached.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +38,8 @@ pub enum HookRegistrationError {
         /// The closure's type name.
         type_name: &'static str,
     },
-    /// The hook schedule does not build with the new hook (an ordering conflict).
+    /// The hook's schedule does not build (an ordering cycle in its own configuration, or a
+    /// system whose parameters conflict); nothing was registered.
     #[error("the hook schedule does not build: {0}")]
     Schedule(String),
     /// `attach_hook` named an entity that is not a service.
@@ -61,29 +60,42 @@ pub fn hook_name_of<S>() -> Result<Arc<str>, HookRegistrationError> {
     Ok(Arc::from(path.rsplit("::").next().unwrap_or(path)))
 }
 
-struct SlotEntry {
-    slot: u32,
+struct RegisteredHook {
+    info: HookInfo,
+    /// The registering kind's marker type (to list a kind's hooks along its linearization).
+    kind: TypeId,
+    /// The kind's position in the engine's kind order (bases first).
     position: u32,
+    slot: u32,
+    /// The hook's own schedule (its guard systems around it), built at registration; `None` for
+    /// hooks run elsewhere (background tasks are paced by their own plugin).
+    schedule: Option<Box<Schedule>>,
 }
 
 /// Every hook registered with one engine, per hook type, and the schedules that run them.
+///
+/// Each hook gets its own small schedule (the guard systems, the hook's systems), built once at
+/// registration: registering K hooks costs O(K) overall, a hook that does not build is refused
+/// before anything is stored, and no operation pays a rebuild. A hook type's hooks run in order
+/// (kind position, then registration; reversed for ON_STOP) from one loop over that list.
 ///
 /// The engine owns the schedules (rather than the world's `Schedules` resource) and runs them with
 /// `Schedule::run`: `World::run_schedule` removes and re-inserts a schedule on every run, which
 /// was about half the cost of an operation on a single service.
 #[derive(Default)]
 pub struct HookRegistry {
-    chains: HashMap<HookType, Vec<SlotEntry>>,
-    schedules: HashMap<HookType, Schedule>,
+    hooks: HashMap<HookType, Vec<RegisteredHook>>,
+    /// Hook types in the order their first hook was registered (AIPerf lists all hooks that way).
+    type_order: Vec<HookType>,
     next_slot: u32,
 }
 
 impl HookRegistry {
-    /// Whether any hook of `hook_type` is registered.
+    /// Whether any hook of `hook_type` is registered that the hook schedule runs.
     pub fn has(&self, hook_type: HookType) -> bool {
-        self.chains
+        self.hooks
             .get(&hook_type)
-            .is_some_and(|chain| !chain.is_empty())
+            .is_some_and(|hooks| hooks.iter().any(|hook| hook.schedule.is_some()))
     }
 
     /// A new hook slot id (unique per engine; background tasks take theirs here too).
@@ -93,75 +105,162 @@ impl HookRegistry {
         slot
     }
 
-    /// Runs the schedule of `hook_type`, if any hook of that type is registered.
+    /// Runs the hooks of `hook_type` that have not run yet in this phase, in order, until one
+    /// leaves futures to await (see [`HookProgress`]).
     pub fn run(&mut self, hook_type: HookType, world: &mut World) {
-        if let Some(schedule) = self.schedules.get_mut(&hook_type) {
-            schedule.run(world);
+        let Some(hooks) = self.hooks.get_mut(&hook_type) else {
+            return;
+        };
+        let mut run_one = |hook: &mut RegisteredHook| {
+            let Some(schedule) = hook.schedule.as_mut() else {
+                return true;
+            };
+            let progress = world.resource::<HookProgress>();
+            if progress.is_blocked() {
+                return false;
+            }
+            if progress.ready(hook.slot) {
+                schedule.run(world);
+            }
+            true
+        };
+        if hook_type.runs_reversed() {
+            for hook in hooks.iter_mut().rev() {
+                if !run_one(hook) {
+                    break;
+                }
+            }
+        } else {
+            for hook in hooks.iter_mut() {
+                if !run_one(hook) {
+                    break;
+                }
+            }
         }
     }
 
-    /// How many hooks of `hook_type` are registered.
+    /// How many hooks of `hook_type` are registered (background tasks included).
     pub fn count(&self, hook_type: HookType) -> usize {
-        self.chains.get(&hook_type).map_or(0, Vec::len)
+        self.hooks.get(&hook_type).map_or(0, Vec::len)
     }
 
-    /// Adds `system` as a hook of `hook_type` for kind `K` (already validated), named `name`, and
-    /// builds the schedule.
+    /// Adds `system` as a hook of `hook_type` for kind `K` (already validated), and builds its
+    /// schedule. A hook whose schedule does not build (an ordering cycle in its own
+    /// configuration, conflicting data access in one system) is refused and nothing is stored.
     ///
     /// # Errors
-    /// [`HookRegistrationError::Schedule`] if the schedule does not build.
+    /// [`HookRegistrationError::Schedule`] if the hook's schedule does not build.
     pub fn add<K: ServiceKind, M>(
         &mut self,
         world: &mut World,
         kind: &KindInfo,
-        hook_type: HookType,
-        name: Arc<str>,
-        timeout: Option<core::time::Duration>,
+        info: HookInfo,
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> Result<(), HookRegistrationError> {
-        let slot = HookSlot(self.allocate_slot());
-        let schedule = self.schedules.entry(hook_type).or_insert_with(|| {
-            let mut schedule = Schedule::new(HookSchedule(hook_type));
-            schedule.set_executor(SingleThreadedExecutor::new());
-            schedule
-        });
-        let chain = self.chains.entry(hook_type).or_default();
-        let index = chain.partition_point(|entry| entry.position <= kind.position);
-        let previous = index.checked_sub(1).map(|i| HookSlot(chain[i].slot));
-        let next = chain.get(index).map(|entry| HookSlot(entry.slot));
-        let (runs_after, runs_before) = if hook_type.runs_reversed() {
-            (next, previous)
-        } else {
-            (previous, next)
-        };
+        let slot = self.next_slot;
         let active = ActiveHook {
-            slot: slot.0,
-            name,
+            slot,
+            name: info.name.clone(),
             kind: K::NAME,
-            hook_type,
-            timeout,
+            hook_type: info.hook_type,
+            timeout: info.timeout,
         };
-        schedule.add_systems(
-            (enter_hook(active), system, exit_hook::<K>(slot.0))
-                .chain()
-                .in_set(slot),
-        );
-        schedule.configure_sets(slot.run_if(hook_ready(slot.0)));
-        if let Some(after) = runs_after {
-            schedule.configure_sets(slot.after(after));
-        }
-        if let Some(before) = runs_before {
-            schedule.configure_sets(slot.before(before));
-        }
-        // Build now, so the first operation does not pay for it.
-        let built = schedule.initialize(world).map(|_| ());
-        chain.insert(
+        let mut schedule = Schedule::new(HookSchedule(info.hook_type));
+        schedule.set_executor(SingleThreadedExecutor::new());
+        schedule.add_systems((enter_hook(active), system, exit_hook::<K>(slot)).chain());
+        build(&mut schedule, world)?;
+        self.next_slot += 1;
+        self.insert(kind, info, slot, Some(Box::new(schedule)));
+        Ok(())
+    }
+
+    /// Lists a hook that another part of the engine runs (a background task) under `slot`.
+    pub fn list(&mut self, kind: &KindInfo, info: HookInfo, slot: u32) {
+        self.insert(kind, info, slot, None);
+    }
+
+    fn insert(
+        &mut self,
+        kind: &KindInfo,
+        info: HookInfo,
+        slot: u32,
+        schedule: Option<Box<Schedule>>,
+    ) {
+        let hook_type = info.hook_type;
+        self.note_type(hook_type);
+        let hooks = self.hooks.entry(hook_type).or_default();
+        let index = hooks.partition_point(|hook| hook.position <= kind.position);
+        hooks.insert(
             index,
-            SlotEntry {
-                slot: slot.0,
+            RegisteredHook {
+                info,
+                kind: kind.linearization[0],
                 position: kind.position,
+                slot,
+                schedule,
             },
         );
-        built.map_err(|error| HookRegistrationError::Schedule(format!("{error:?}")))
+    }
+
+    /// Notes that a hook of `hook_type` exists (attached hooks are stored elsewhere), for the
+    /// first-registration order of hook types.
+    pub fn note_type(&mut self, hook_type: HookType) {
+        if !self.type_order.contains(&hook_type) {
+            self.type_order.push(hook_type);
+        }
+    }
+
+    /// `types` without repeats, or every registered hook type in first-registration order when
+    /// `types` is empty.
+    pub fn types_or_all(&self, types: &[HookType]) -> Vec<HookType> {
+        let types = if types.is_empty() {
+            &self.type_order[..]
+        } else {
+            types
+        };
+        let mut unique = Vec::with_capacity(types.len());
+        for &hook_type in types {
+            if !unique.contains(&hook_type) {
+                unique.push(hook_type);
+            }
+        }
+        unique
+    }
+
+    /// The hooks of `types` (every type, in first-registration order, when empty) registered by
+    /// a kind in `kinds`, grouped by type in the order given, each group in registration order
+    /// (kind position, then registration).
+    pub fn listed(&self, types: &[HookType], kinds: &[TypeId]) -> Vec<HookInfo> {
+        let mut listed = Vec::new();
+        for hook_type in self.types_or_all(types) {
+            let Some(hooks) = self.hooks.get(&hook_type) else {
+                continue;
+            };
+            listed.extend(
+                hooks
+                    .iter()
+                    .filter(|hook| kinds.contains(&hook.kind))
+                    .map(|hook| hook.info.clone()),
+            );
+        }
+        listed
+    }
+}
+
+/// Builds a hook's schedule, turning a build error or a panic while initializing its systems
+/// (bevy panics on conflicting data access in one system) into a refusal.
+pub(crate) fn build(
+    schedule: &mut Schedule,
+    world: &mut World,
+) -> Result<(), HookRegistrationError> {
+    let built = std::panic::catch_unwind(AssertUnwindSafe(|| schedule.initialize(world)));
+    match built {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(HookRegistrationError::Schedule(
+            error.to_string(schedule.graph(), world),
+        )),
+        Err(payload) => Err(HookRegistrationError::Schedule(panic_message(
+            payload.as_ref(),
+        ))),
     }
 }

@@ -79,6 +79,20 @@ impl KindRegistry {
         self.kinds.values().find(|info| info.id == id)
     }
 
+    /// The linearization of `kind`, most derived first (Python's `__mro__`), registered or not.
+    ///
+    /// # Errors
+    /// [`KindError`] if the bases cannot be linearized (a cycle, an inconsistent order).
+    pub fn linearization_of(&self, kind: KindDescriptor) -> Result<Vec<TypeId>, KindError> {
+        if let Some(info) = self.kinds.get(&kind.type_id) {
+            return Ok(info.linearization.clone());
+        }
+        Ok(linearize(kind, &mut Vec::new())?
+            .iter()
+            .map(|kind| kind.type_id)
+            .collect())
+    }
+
     /// Registers a kind and, first, its bases. Idempotent.
     pub fn register(
         &mut self,

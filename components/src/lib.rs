@@ -26,6 +26,7 @@ mod background_task;
 mod exit_error;
 mod hook_error;
 mod hook_failure;
+mod hook_info;
 mod hook_type;
 mod invalid_state_error;
 mod kind_id;
@@ -45,6 +46,7 @@ pub use hook_error::HookError;
 pub use hook_failure::{
     DEFAULT_FAILURE_WINDOW, FailureHold, FailureTotal, HookFailure, HookFailures,
 };
+pub use hook_info::{HookInfo, HookParams};
 pub use hook_type::{HookType, HookTypeSet};
 pub use invalid_state_error::InvalidStateError;
 pub use kind_id::{KindId, KindsExhaustedError};

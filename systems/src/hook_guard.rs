@@ -83,9 +83,3 @@ pub fn exit_hook<K: ServiceKind>(
         HOOK_SPAN.with(|span| span.borrow_mut().take());
     }
 }
-
-/// The run condition of hook `slot`: it has not run yet in this phase and no earlier hook is
-/// waiting for its futures.
-pub fn hook_ready(slot: u32) -> impl FnMut(Res<HookProgress>) -> bool + Send + Sync + 'static {
-    move |progress: Res<HookProgress>| progress.ready(slot)
-}

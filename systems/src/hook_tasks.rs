@@ -140,7 +140,7 @@ impl HookTasks<'_, '_> {
 /// that already ran skip, the rest run. With only sync hooks a phase is one pass.
 #[derive(Resource, Default, Debug)]
 pub struct HookProgress {
-    done: Vec<u32>,
+    done: std::collections::HashSet<u32>,
     blocked: bool,
 }
 
@@ -150,9 +150,14 @@ impl HookProgress {
         !self.blocked && !self.done.contains(&slot)
     }
 
+    /// Whether a hook of this run left futures to await (the hooks after it wait).
+    pub fn is_blocked(&self) -> bool {
+        self.blocked
+    }
+
     /// Marks hook `slot` done; `blocked` when it left futures to await.
     pub fn finish(&mut self, slot: u32, blocked: bool) {
-        self.done.push(slot);
+        self.done.insert(slot);
         self.blocked |= blocked;
     }
 

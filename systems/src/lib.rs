@@ -33,7 +33,7 @@ mod targets;
 pub mod transition;
 
 pub use hook_guard::{
-    capture_system_error, enter_hook, exit_hook, hook_ready, panic_message, take_system_error,
+    capture_system_error, enter_hook, exit_hook, panic_message, take_system_error,
 };
 pub use hook_tasks::{HookFuture, HookFutures, HookProgress, HookTasks, QueuedHookFuture};
 pub use phase_context::{ActiveHook, PhaseContext, StateChange, TargetFilter};
