@@ -54,7 +54,6 @@ use lifecycle_ecs_components::{
     BackgroundTaskParams, HookError, HookFailure, HookFailures, HookInfo, HookParams, HookType,
     ServiceId, ServiceKind, TaskInterval,
 };
-use lifecycle_ecs_systems::panic_message;
 use tokio::time::{Duration, Instant};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -198,7 +197,7 @@ impl<S: Clone + Send + Sync + 'static> TaskControl for Control<S> {
             {
                 Ok(data) => data,
                 Err(payload) => {
-                    let error = HookError::Panicked(panic_message(payload.as_ref()));
+                    let error = lifecycle_ecs_systems::panicked(payload);
                     failures.push(task_failure(service, &self.name, error));
                     continue;
                 }

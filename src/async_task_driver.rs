@@ -21,7 +21,6 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
 use futures_util::{FutureExt, StreamExt};
 use lifecycle_ecs_components::{HookError, HookFailure, HookType, Pacing};
-use lifecycle_ecs_systems::panic_message;
 use tokio::sync::Notify;
 use tokio::task::coop::Unconstrained;
 use tokio::time::{Duration, Instant, Sleep};
@@ -246,10 +245,9 @@ impl<Fut: Future<Output = Result<(), HookError>>> Future for Run<Fut> {
         let entity = self.entity;
         match Pin::new(&mut self.future).poll(context) {
             Poll::Ready(Ok(result)) => Poll::Ready((entity, result)),
-            Poll::Ready(Err(payload)) => Poll::Ready((
-                entity,
-                Err(HookError::Panicked(panic_message(payload.as_ref()))),
-            )),
+            Poll::Ready(Err(payload)) => {
+                Poll::Ready((entity, Err(lifecycle_ecs_systems::panicked(payload))))
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -458,7 +456,9 @@ where
                         future: AssertUnwindSafe(tokio::task::unconstrained(Box::pin(future)))
                             .catch_unwind(),
                     }),
-                    Err(payload) => panicked.push((entity, panic_message(payload.as_ref()))),
+                    Err(payload) => {
+                        panicked.push((entity, lifecycle_ecs_systems::take_panic_message(payload)));
+                    }
                 }
             }
         }

@@ -9,7 +9,6 @@ use bevy_ecs::world::World;
 use lifecycle_ecs_components::{
     HookError, HookFailure, HookFailures, HookInfo, HookType, ServiceId,
 };
-use lifecycle_ecs_systems::panic_message;
 
 /// What a hook system may return: `()` or `Result<(), E>` with `E: Into<HookError>`.
 #[diagnostic::on_unimplemented(
@@ -105,7 +104,7 @@ impl AttachedHooks {
                 Ok(Ok(Ok(()))) => return,
                 Ok(Ok(Err(error))) => error,
                 Ok(Err(run_error)) => HookError::msg(run_error.to_string()),
-                Err(payload) => HookError::Panicked(panic_message(payload.as_ref())),
+                Err(payload) => lifecycle_ecs_systems::panicked(payload),
             };
             let service_id = world
                 .get::<ServiceId>(hook.entity)

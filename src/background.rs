@@ -43,7 +43,7 @@ use lifecycle_ecs_components::{
     LifecycleFlags, LifecycleState, ServiceId, ServiceKind, TaskInterval,
 };
 use lifecycle_ecs_systems::{
-    ActiveHook, HookFutures, HookProgress, PhaseContext, enter_hook, exit_hook, panic_message,
+    ActiveHook, HookFutures, HookProgress, PhaseContext, enter_hook, exit_hook,
 };
 use tokio::time::{Duration, Instant};
 
@@ -627,7 +627,7 @@ pub(crate) fn per_service_interval(
     service: EntityRef<'_>,
 ) -> Result<Duration, HookError> {
     std::panic::catch_unwind(AssertUnwindSafe(|| of(service)))
-        .map_err(|payload| HookError::Panicked(panic_message(payload.as_ref())))
+        .map_err(lifecycle_ecs_systems::panicked)
 }
 
 /// A failure of background task `task` for `service`.

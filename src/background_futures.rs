@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
 use lifecycle_ecs_components::{HookError, ServiceId};
-use lifecycle_ecs_systems::{HookFuture, panic_message};
+use lifecycle_ecs_systems::HookFuture;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::coop::Unconstrained;
 use tokio::time::{Duration, Instant, Sleep};
@@ -158,7 +158,7 @@ impl Future for Tracked {
             Err(payload) => Poll::Ready((
                 key,
                 service_id,
-                Err(HookError::Panicked(panic_message(payload.as_ref()))),
+                Err(lifecycle_ecs_systems::panicked(payload)),
             )),
         }
     }

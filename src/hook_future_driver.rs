@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
 use lifecycle_ecs_components::{HookError, HookType, ServiceId};
-use lifecycle_ecs_systems::{HookFuture, InFlightView, RunningHook, panic_message};
+use lifecycle_ecs_systems::{HookFuture, InFlightView, RunningHook};
 use tokio::sync::Notify;
 use tokio::task::coop::Unconstrained;
 use tokio::time::{Duration, Instant, Sleep};
@@ -84,10 +84,7 @@ impl Future for Tracked {
         })) {
             Ok(Poll::Ready(result)) => Poll::Ready((index, result)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready((
-                index,
-                Err(HookError::Panicked(panic_message(payload.as_ref()))),
-            )),
+            Err(payload) => Poll::Ready((index, Err(lifecycle_ecs_systems::panicked(payload)))),
         }
     }
 }

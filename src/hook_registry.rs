@@ -10,7 +10,7 @@ use bevy_ecs::schedule::{IntoScheduleConfigs, Schedule, ScheduleLabel, SingleThr
 use bevy_ecs::system::ScheduleSystem;
 use bevy_ecs::world::World;
 use lifecycle_ecs_components::{HookInfo, HookType, ServiceKind, UnsupportedHookError};
-use lifecycle_ecs_systems::{ActiveHook, HookProgress, enter_hook, exit_hook, panic_message};
+use lifecycle_ecs_systems::{ActiveHook, HookProgress, enter_hook, exit_hook};
 
 use crate::kind_registry::{KindError, KindInfo};
 
@@ -259,8 +259,8 @@ pub(crate) fn build(
         Ok(Err(error)) => Err(HookRegistrationError::Schedule(
             error.to_string(schedule.graph(), world),
         )),
-        Err(payload) => Err(HookRegistrationError::Schedule(panic_message(
-            payload.as_ref(),
-        ))),
+        Err(payload) => Err(HookRegistrationError::Schedule(
+            lifecycle_ecs_systems::take_panic_message(payload),
+        )),
     }
 }

@@ -6,6 +6,7 @@ use bevy_ecs::error::{BevyError, ErrorContext};
 use bevy_ecs::system::{Res, ResMut};
 use lifecycle_ecs_components::{HookError, ServiceKind};
 
+use crate::panic_payload::{drop_quietly, panicked};
 use crate::{ActiveHook, HookFutures, HookProgress, PhaseContext, RunningHooks, Targets};
 
 thread_local! {
@@ -20,23 +21,14 @@ thread_local! {
 /// run on the calling thread, so a thread-local carries the error to the guard.
 pub fn capture_system_error(mut error: BevyError, _context: ErrorContext) {
     let hook_error = match error.take_payload() {
-        Some(payload) => HookError::Panicked(panic_message(payload.as_ref())),
+        Some(payload) => panicked(payload),
         None => HookError::msg(error.to_string().trim_end()),
     };
+    // A user error type may panic in its `Drop`: never on the executor's stack.
+    drop_quietly(error);
     SYSTEM_ERROR.with(|slot| {
         slot.borrow_mut().get_or_insert(hook_error);
     });
-}
-
-/// The message of a panic payload (`&str` or `String`), or a placeholder.
-pub fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "non-string panic payload".to_owned()
-    }
 }
 
 /// Takes the error captured for the current thread's hook, if any.

@@ -27,15 +27,15 @@
 
 mod hook_guard;
 mod hook_tasks;
+mod panic_payload;
 mod phase_context;
 mod running_hooks;
 mod targets;
 pub mod transition;
 
-pub use hook_guard::{
-    capture_system_error, enter_hook, exit_hook, panic_message, take_system_error,
-};
+pub use hook_guard::{capture_system_error, enter_hook, exit_hook, take_system_error};
 pub use hook_tasks::{HookFuture, HookFutures, HookProgress, HookTasks, QueuedHookFuture};
+pub use panic_payload::{drop_quietly, panic_message, panicked, take_panic_message};
 pub use phase_context::{ActiveHook, PhaseContext, StateChange, TargetFilter};
 pub use running_hooks::{InFlightKey, InFlightView, RunningHook, RunningHooks};
 pub use targets::Targets;

@@ -94,7 +94,7 @@ impl<'w, 's, K: ServiceKind, D: IterQueryData + 'static> Targets<'w, 's, K, D> {
         self.try_for_each(|entity, item| {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(entity, item))) {
                 Ok(result) => result.map_err(Into::into),
-                Err(payload) => Err(panicked(payload.as_ref())),
+                Err(payload) => Err(crate::panic_payload::panicked(payload)),
             }
         });
     }
@@ -192,13 +192,6 @@ fn record_failure(
         hook_type: hook.1,
         error,
     });
-}
-
-/// The failure of a call that panicked with `payload`: cold, off the per-service loop.
-#[cold]
-#[inline(never)]
-fn panicked(payload: &(dyn core::any::Any + Send)) -> HookError {
-    HookError::Panicked(crate::hook_guard::panic_message(payload))
 }
 
 fn hook_identity(context: &PhaseContext) -> (Arc<str>, HookType) {
