@@ -51,8 +51,8 @@ use bevy_ecs::entity::{Entity, EntityHashSet};
 use bevy_ecs::world::{EntityRef, World};
 use crossbeam_channel::{Receiver, Sender};
 use lifecycle_ecs_components::{
-    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookInfo, HookParams, HookType,
-    ServiceId, ServiceKind, TaskInterval,
+    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookType, ServiceId, ServiceKind,
+    TaskInterval,
 };
 use tokio::time::{Duration, Instant};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
@@ -365,14 +365,7 @@ impl Engine {
         let kind_info = self.validated_kind::<K>(HookType::BackgroundTask)?;
         let kind = self.world.register_component::<K>();
         let slot = self.hooks.allocate_slot();
-        let info = HookInfo {
-            name: config.name.clone(),
-            hook_type: HookType::BackgroundTask,
-            kind: K::NAME,
-            attached_to: None,
-            timeout: config.timeout,
-            params: HookParams::BackgroundTask(params.clone()),
-        };
+        let info = config.background_task_info::<K>(&params);
         self.hooks.list(&kind_info, info, slot);
         // The drivers run on the runtime current at registration (the engine's own outside any).
         let handle = self.bridge.runtime().work_handle();

@@ -39,8 +39,8 @@ use bevy_ecs::schedule::{IntoScheduleConfigs, Schedule, SingleThreadedExecutor};
 use bevy_ecs::system::ScheduleSystem;
 use bevy_ecs::world::EntityRef;
 use lifecycle_ecs_components::{
-    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookInfo, HookParams, HookType,
-    LifecycleFlags, LifecycleState, ServiceId, ServiceKind, TaskInterval,
+    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookType, LifecycleFlags,
+    LifecycleState, ServiceId, ServiceKind, TaskInterval,
 };
 use lifecycle_ecs_systems::{
     ActiveHook, HookFutures, HookProgress, PhaseContext, enter_hook, exit_hook,
@@ -163,14 +163,7 @@ impl Engine {
         };
         schedule.add_systems((enter_hook(active), system, exit_hook::<K>(slot)).chain());
         crate::hook_registry::build(&mut schedule, &mut self.world)?;
-        let info = HookInfo {
-            name: config.name.clone(),
-            hook_type: HookType::BackgroundTask,
-            kind: K::NAME,
-            attached_to: None,
-            timeout: config.timeout,
-            params: HookParams::BackgroundTask(params.clone()),
-        };
+        let info = config.background_task_info::<K>(&params);
         self.hooks.list(&kind_info, info, slot);
         self.background.tasks.push(BackgroundTask {
             name: config.name,

@@ -12,9 +12,9 @@ use bevy_ecs::schedule::IntoScheduleConfigs;
 use bevy_ecs::system::{In, IntoSystem, ScheduleSystem};
 use bevy_ecs::world::World;
 use lifecycle_ecs_components::{
-    ExitErrorInfo, ExitErrors, HookError, HookFailures, HookInfo, HookParams, HookType,
-    KindDescriptor, KindId, Lifecycle, LifecycleChildren, LifecycleFlags, LifecycleParent,
-    LifecycleState, ServiceId, ServiceKind, UnsupportedHookError,
+    BackgroundTaskParams, ExitErrorInfo, ExitErrors, HookError, HookFailures, HookInfo, HookParams,
+    HookType, KindDescriptor, KindId, Lifecycle, LifecycleChildren, LifecycleFlags,
+    LifecycleParent, LifecycleState, ServiceId, ServiceKind, UnsupportedHookError,
 };
 use lifecycle_ecs_systems::transition::Transitions;
 use lifecycle_ecs_systems::{
@@ -79,6 +79,28 @@ impl HookConfig {
     /// Sets topic parameters: the message, command or request types the hook handles.
     pub fn topics<S: Into<Arc<str>>>(self, topics: impl IntoIterator<Item = S>) -> Self {
         self.params(HookParams::topics(topics))
+    }
+
+    /// How a hook registered with this config for kind `K` is listed.
+    pub(crate) fn info_for<K: ServiceKind>(self, hook_type: HookType) -> HookInfo {
+        HookInfo {
+            name: self.name,
+            hook_type,
+            kind: K::NAME,
+            attached_to: None,
+            timeout: self.timeout,
+            params: self.params,
+        }
+    }
+
+    /// How a background task of kind `K` registered with this config and `params` is listed.
+    pub(crate) fn background_task_info<K: ServiceKind>(
+        &self,
+        params: &BackgroundTaskParams,
+    ) -> HookInfo {
+        self.clone()
+            .params(HookParams::BackgroundTask(params.clone()))
+            .info_for::<K>(HookType::BackgroundTask)
     }
 
     /// Sets the hook's own timeout.
@@ -374,14 +396,7 @@ impl Engine {
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> Result<(), HookRegistrationError> {
         let kind = self.validated_kind::<K>(hook_type)?;
-        let info = HookInfo {
-            name: config.name,
-            hook_type,
-            kind: K::NAME,
-            attached_to: None,
-            timeout: config.timeout,
-            params: config.params,
-        };
+        let info = config.info_for::<K>(hook_type);
         self.hooks.add::<K, M>(&mut self.world, &kind, info, system)
     }
 
