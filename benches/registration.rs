@@ -80,5 +80,8 @@ fn bench_registration(c: &mut Criterion) {
     group.finish();
 }
 
-criterion::criterion_group!(benches, bench_registration);
-criterion::criterion_main!(benches);
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    bench_registration(&mut criterion);
+    criterion.final_summary();
+}
