@@ -58,17 +58,14 @@ pub struct LifecycleParent(pub Entity);
 #[component(storage = "SparseSet", on_discard = orphan_children)]
 pub struct LifecycleChildren(ChildList);
 
-/// The children: one inline, more in a vector (an empty vector when there are none).
-#[derive(Debug, PartialEq, Eq)]
+/// The children: none, one inline, or more in a boxed vector (16 bytes in all, so a parent's list
+/// costs little more than a link).
+#[derive(Debug, Default, PartialEq, Eq)]
 enum ChildList {
-    Many(Vec<Entity>),
+    #[default]
+    None,
     One(Entity),
-}
-
-impl Default for ChildList {
-    fn default() -> Self {
-        Self::Many(Vec::new())
-    }
+    Many(Box<Vec<Entity>>),
 }
 
 impl LifecycleChildren {
@@ -76,59 +73,60 @@ impl LifecycleChildren {
     /// allocates nothing).
     pub fn with_capacity(capacity: usize) -> Self {
         Self(if capacity <= 1 {
-            ChildList::default()
+            ChildList::None
         } else {
-            ChildList::Many(Vec::with_capacity(capacity))
+            ChildList::Many(Box::new(Vec::with_capacity(capacity)))
         })
     }
 
     /// The children in attach order.
     pub fn as_slice(&self) -> &[Entity] {
         match &self.0 {
-            ChildList::Many(children) => children,
+            ChildList::None => &[],
             ChildList::One(child) => core::slice::from_ref(child),
+            ChildList::Many(children) => children,
         }
     }
 
     /// Makes room for `additional` more children.
     pub fn reserve(&mut self, additional: usize) {
         match &mut self.0 {
-            ChildList::Many(children) if !children.is_empty() || additional > 1 => {
-                children.reserve(additional);
+            ChildList::None if additional > 1 => {
+                self.0 = ChildList::Many(Box::new(Vec::with_capacity(additional)));
             }
-            ChildList::Many(_) => {}
+            ChildList::None => {}
             ChildList::One(child) => {
                 if additional > 0 {
                     let mut children = Vec::with_capacity(1 + additional);
                     children.push(*child);
-                    self.0 = ChildList::Many(children);
+                    self.0 = ChildList::Many(Box::new(children));
                 }
             }
+            ChildList::Many(children) => children.reserve(additional),
         }
     }
 
     /// Appends `child`.
     fn push(&mut self, child: Entity) {
         match &mut self.0 {
-            ChildList::Many(children) if children.capacity() == 0 => {
-                self.0 = ChildList::One(child);
-            }
+            ChildList::None => self.0 = ChildList::One(child),
+            ChildList::One(first) => self.0 = ChildList::Many(Box::new(vec![*first, child])),
             ChildList::Many(children) => children.push(child),
-            ChildList::One(first) => self.0 = ChildList::Many(vec![*first, child]),
         }
     }
 
     /// Removes `child`, keeping the others' order.
     fn remove(&mut self, child: Entity) {
         match &mut self.0 {
+            ChildList::None => {}
+            ChildList::One(only) => {
+                if *only == child {
+                    self.0 = ChildList::None;
+                }
+            }
             ChildList::Many(children) => {
                 if let Some(at) = children.iter().position(|&entity| entity == child) {
                     children.remove(at);
-                }
-            }
-            ChildList::One(only) => {
-                if *only == child {
-                    self.0 = ChildList::default();
                 }
             }
         }
@@ -235,5 +233,34 @@ fn push_children(
     if let Some(children) = world.get::<LifecycleChildren>(parent) {
         let below = depth.saturating_add(1);
         pending.extend(children.as_slice().iter().map(|&child| (child, below)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_is_sixteen_bytes() {
+        assert_eq!(size_of::<LifecycleChildren>(), 16);
+    }
+
+    #[test]
+    fn lists_keep_attach_order_through_pushes_and_removals() {
+        let mut world = World::new();
+        let [a, b, c] = [(); 3].map(|()| world.spawn_empty().id());
+        let mut list = LifecycleChildren::with_capacity(1);
+        list.push(a);
+        assert_eq!(list.as_slice(), &[a]);
+        list.reserve(2);
+        list.push(b);
+        list.push(c);
+        assert_eq!(list.as_slice(), &[a, b, c]);
+        list.remove(b);
+        assert_eq!(list.as_slice(), &[a, c]);
+        let mut single = LifecycleChildren::default();
+        single.push(c);
+        single.remove(c);
+        assert!(single.as_slice().is_empty());
     }
 }
