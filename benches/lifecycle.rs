@@ -9,6 +9,7 @@
 //! | `single/1M` | one operation on one service among 1 M | operation |
 //! | `fail_path/10k` | `initialize` of 10 000 services whose ON_INIT hook fails, fail path included | service |
 //! | `children/10k` | `initialize` / `start` / `stop` of a parent with 10 000 children | child |
+//! | `attach/100k` | `spawn_children_with` of one child for each of 100 000 parents (`engine/spawn_children`), beside spawning the same 100 000 services with no parent (`engine/spawn_only`): the difference is the attach part; the baseline pushes 100 000 entity ids into `Vec<Vec<Entity>>` parent lists | child |
 //! | `async_hook/100k` | `initialize` of 100 000 services whose ON_INIT hook hands one future each to tokio (yielding once) | service |
 //!
 //! Phases are state transitions, so every timed run needs a fleet in the right state: the benches
@@ -465,6 +466,64 @@ fn bench_spawn(c: &mut Criterion) {
     group.finish();
 }
 
+/// The size of the `attach/100k` batch.
+const ATTACH: usize = 100_000;
+
+/// An engine with [`ATTACH`] CREATED workers, the would-be parents.
+fn parents_engine() -> (Engine, Vec<Entity>) {
+    let mut engine = worker_engine();
+    let parents = engine.spawn_batch(BenchWorker, ATTACH);
+    (engine, parents)
+}
+
+/// `attach/100k`: one child for each of 100 000 parents in one `spawn_children_with`, beside
+/// spawning the same services without parents (the attach part is the difference), and beside
+/// the baseline's attach: pushing the children's ids into their parents' lists.
+fn bench_attach(c: &mut Criterion) {
+    let mut group = c.benchmark_group("attach/100k");
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(ATTACH as u64));
+    group.bench_function("engine/spawn_children", |b| {
+        b.iter_custom(|iters| {
+            timed_fresh(iters, parents_engine, |(engine, parents)| {
+                let children = engine
+                    .spawn_children_with(parents, BenchChild, 1, |_| Counter(0))
+                    .expect("fits");
+                assert_eq!(children.len(), ATTACH);
+                children
+            })
+        });
+    });
+    group.bench_function("engine/spawn_only", |b| {
+        b.iter_custom(|iters| {
+            timed_fresh(iters, parents_engine, |(engine, _)| {
+                engine.spawn_batch_with(BenchChild, ATTACH, |_| Counter(0))
+            })
+        });
+    });
+    group.bench_function("baseline", |b| {
+        b.iter_custom(|iters| {
+            timed_fresh(
+                iters,
+                || {
+                    let mut world = World::new();
+                    let parents: Vec<Entity> = world.spawn_batch((0..ATTACH).map(|_| ())).collect();
+                    let children: Vec<Entity> =
+                        world.spawn_batch((0..ATTACH).map(|_| ())).collect();
+                    let lists: Vec<Vec<Entity>> = vec![Vec::new(); parents.len()];
+                    (children, lists)
+                },
+                |(children, lists)| {
+                    for (list, &child) in lists.iter_mut().zip(children.iter()) {
+                        list.push(black_box(child));
+                    }
+                },
+            )
+        });
+    });
+    group.finish();
+}
+
 /// `single/1M`: one operation on one worker among 1 M, a different worker each time. The first
 /// fleet is built before criterion's warm-up, so its estimate of an iteration's cost is not
 /// swamped by the build (which would leave only a few hundred, cache-cold, operations timed).
@@ -651,6 +710,7 @@ fn main() {
     bench_single(&mut criterion);
     bench_fail_path(&mut criterion);
     bench_children(&mut criterion);
+    bench_attach(&mut criterion);
     bench_async_hook(&mut criterion);
     criterion.final_summary();
 }

@@ -25,6 +25,7 @@ use crate::async_background::DEFAULT_TASK_STOP_TIMEOUT;
 use crate::async_bridge::AsyncBridge;
 use crate::attach_child_error::{AttachChildError, ChildToAttach};
 use crate::attached_hooks::{AttachedHooks, HookOutput};
+use crate::exact_spawn;
 use crate::footprint;
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
 use crate::kind_registry::{KindError, KindInfo, KindRegistry};
@@ -588,18 +589,15 @@ impl Engine {
         // Serials `first .. first + count` were reserved, so they fit in `u32`.
         let id = move |i: usize| ServiceId::generated(kind_id, first.wrapping_add(i as u32));
         let spawned = if TypeId::of::<K>() == TypeId::of::<Lifecycle>() {
-            self.world
-                .spawn_batch((0..count).map(|i| (kind.clone(), root_components(), id(i), extra(i))))
-                .collect()
+            exact_spawn::spawn_exact(&mut self.world, count, |i| {
+                (kind.clone(), root_components(), id(i), extra(i))
+            })
         } else {
             // Naming the root marker too spares bevy a required-component constructor call per
             // service (`K` is not `Lifecycle` here, so the bundle has no duplicate).
-            self.world
-                .spawn_batch(
-                    (0..count)
-                        .map(|i| (kind.clone(), Lifecycle, root_components(), id(i), extra(i))),
-                )
-                .collect()
+            exact_spawn::spawn_exact(&mut self.world, count, |i| {
+                (kind.clone(), Lifecycle, root_components(), id(i), extra(i))
+            })
         };
         Ok(spawned)
     }
@@ -793,25 +791,42 @@ impl Engine {
                 bytes: u64::MAX,
             })?;
         let first = self.reserve_serials::<K>(total, bytes)?;
-        let children = self
-            .world
-            .spawn_batch((0..total).map(|i| {
-                let parent = i / per_parent;
-                (
-                    kind.clone(),
-                    LifecycleState::Created,
-                    LifecycleFlags::at_depth(depths[parent]),
-                    // Serials `first .. first + total` were reserved, so they fit in `u32`.
-                    ServiceId::generated(kind_id, first.wrapping_add(i as u32)),
-                    LifecycleParent(parents[parent]),
-                    extra(i),
-                )
-            }))
-            .collect();
+        if total > 0 {
+            self.make_room_for_children(parents, per_parent);
+        }
+        let children = exact_spawn::spawn_exact(&mut self.world, total, |i| {
+            let parent = i / per_parent;
+            (
+                kind.clone(),
+                LifecycleState::Created,
+                LifecycleFlags::at_depth(depths[parent]),
+                // Serials `first .. first + total` were reserved, so they fit in `u32`.
+                ServiceId::generated(kind_id, first.wrapping_add(i as u32)),
+                LifecycleParent(parents[parent]),
+                extra(i),
+            )
+        });
         if let Some(&deepest) = depths.iter().max() {
             self.max_depth = self.max_depth.max(deepest);
         }
         Ok(children)
+    }
+
+    /// Gives each of `parents` a children list with room for `per_parent` more, in one batch for
+    /// those without one, so attaching each new child is a push in place.
+    fn make_room_for_children(&mut self, parents: &[Entity], per_parent: usize) {
+        let mut missing = Vec::new();
+        for &parent in parents {
+            match self.world.get_mut::<LifecycleChildren>(parent) {
+                Some(mut children) => children.reserve(per_parent),
+                None => missing.push(parent),
+            }
+        }
+        self.world.insert_batch_if_new(
+            missing
+                .into_iter()
+                .map(|parent| (parent, LifecycleChildren::with_capacity(per_parent))),
+        );
     }
 
     /// Spawns a service of kind `kind` and attaches it as a child of `parent`.

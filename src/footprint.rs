@@ -5,11 +5,11 @@
 //! ticks (and its source location with bevy's `track_location` feature), plus three per-entity
 //! records: its entity meta (generation, location, spawn tick), its archetype row and its table
 //! row. The engine adds its own per-service entries: the entity in the list a batch spawn returns
-//! and, for a child, its slot in its parent's children, the lists a tree walk builds while an
-//! operation moves the children, and the commands bevy queues to keep the parent's children list
-//! up to date while a child is spawned. The sizes come from the types themselves (`size_of`,
-//! bevy's component layouts), so the figure follows the components a kind requires and the extra
-//! bundle; only the queued commands' size is measured ([`RELATIONSHIP_COMMAND_BYTES`]).
+//! and, for a child, its slot in its parent's children list, its share of that list (a sparse-set
+//! entry on the parent, which also moves the parent to another archetype), and the lists a tree
+//! walk builds while an operation moves the children. The sizes come from the types themselves
+//! (`size_of`, bevy's component layouts), so the figure follows the components a kind requires
+//! and the extra bundle.
 //!
 //! It is an estimate, made to err on the high side: within 10 % of the peak resident memory of a
 //! whole lifecycle, up to 20 % above it (measured for batches of 10⁵ to 10⁶ services). It leaves
@@ -49,7 +49,7 @@ use bevy_ecs::component::StorageType;
 use bevy_ecs::entity::{Entity, EntityGeneration, EntityLocation};
 use bevy_ecs::world::World;
 use lifecycle_ecs_components::{
-    LifecycleFlags, LifecycleParent, LifecycleState, ServiceId, ServiceKind,
+    LifecycleChildren, LifecycleFlags, LifecycleParent, LifecycleState, ServiceId, ServiceKind,
 };
 
 /// Bevy's entity meta per entity (generation, location, spawn tick and location, as bevy lays out
@@ -60,8 +60,9 @@ const ENTITY_META_BYTES: usize = size_of::<EntityGeneration>()
     + size_of::<Tick>();
 
 /// Bevy's records per entity besides its components: its entity meta, counted twice because bevy
-/// keeps the metas in a vector that doubles its capacity and fills all of it; its archetype row;
-/// and its table row.
+/// keeps the metas in a vector that doubles its capacity and fills all of it (the engine sizes it
+/// exactly for large batches, but small ones grow it as bevy does); its archetype row; and its
+/// table row.
 pub const ENTITY_RECORD_BYTES: usize =
     2 * ENTITY_META_BYTES + size_of::<ArchetypeEntity>() + size_of::<Entity>();
 
@@ -76,19 +77,18 @@ const SPARSE_SET_ENTRY_BYTES: usize = size_of::<Entity>() + size_of::<u32>();
 /// The engine's own entries per spawned service: the entity in the list a spawn returns.
 pub const SPAWN_ENTRY_BYTES: usize = size_of::<Entity>();
 
-/// What bevy's command queue keeps per child spawned in a batch: bevy adds each new child to
-/// its parent's children list through two queued commands, in a queue that doubles its capacity
-/// and keeps it. Closures have no nameable size, so this one is measured (`bevy_ecs` 0.20.1: 75 to
-/// 80 bytes per child for batches of 10⁵ to 10⁶ children).
-pub const RELATIONSHIP_COMMAND_BYTES: usize = 80;
-
-/// The entries per child on top of a service's: its slot in its parent's children list, the
-/// lists an operation's walk down the tree builds per level (the children in attach order, the
-/// movers with their old state, the movers again), and [`RELATIONSHIP_COMMAND_BYTES`].
+/// The entries per child on top of a service's: its slot in its parent's children list; the
+/// parent's list itself (a [`LifecycleChildren`] in a sparse set, and the parent's row in the
+/// archetype it moves to), counted whole for every child as a parent of one child pays all of it;
+/// and the lists an operation's walk down the tree builds per level (the children in attach order,
+/// then the movers with their old state, which become the movers in place).
 pub const CHILD_ENTRY_BYTES: usize = size_of::<Entity>()
-    + 2 * size_of::<Entity>()
-    + size_of::<(Entity, LifecycleState)>()
-    + RELATIONSHIP_COMMAND_BYTES;
+    + size_of::<LifecycleChildren>()
+    + COMPONENT_RECORD_BYTES
+    + SPARSE_SET_ENTRY_BYTES
+    + size_of::<ArchetypeEntity>()
+    + size_of::<Entity>()
+    + size_of::<(Entity, LifecycleState)>();
 
 /// The estimated bytes one service of kind `K`, spawned with per-service data `B` by
 /// [`Engine::spawn_batch_with`](crate::Engine::spawn_batch_with) (or one of its forms), costs

@@ -74,6 +74,7 @@ mod background_futures;
 mod describe;
 mod due_buckets;
 mod engine;
+mod exact_spawn;
 pub mod exit_report;
 mod failure_log;
 pub mod footprint;

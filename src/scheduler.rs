@@ -432,7 +432,17 @@ impl Engine {
                     &mut refusals,
                     &mut old_states,
                 );
-                let movers = old_states.iter().map(|(entity, _)| *entity).collect();
+                drop(list);
+                let movers = if state_hooks && operation == Operation::Stop {
+                    old_states.iter().map(|(entity, _)| *entity).collect()
+                } else {
+                    // Only a stop's state-change hooks need the old states: otherwise the list
+                    // becomes the movers in place (no second list per child level).
+                    std::mem::take(&mut old_states)
+                        .into_iter()
+                        .map(|(entity, _)| entity)
+                        .collect()
+                };
                 Batch {
                     depth,
                     state: transient,
