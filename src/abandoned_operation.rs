@@ -104,8 +104,8 @@ impl Engine {
             }
         }
         self.abandoned = true;
-        drop(self.take_despawns());
-        self.publish_watched();
+        drop(crate::operation_despawns::take(&mut self.world));
+        self.after_operation(operation);
         tracing::warn!(
             operation = operation.verb(),
             "an operation was dropped mid-phase; the next operation finishes the services it left"

@@ -48,6 +48,7 @@ use std::sync::atomic::Ordering;
 
 use bevy_ecs::component::ComponentId;
 use bevy_ecs::entity::{Entity, EntityHashSet};
+use bevy_ecs::resource::Resource;
 use bevy_ecs::world::{EntityRef, World};
 use crossbeam_channel::{Receiver, Sender};
 use lifecycle_ecs_components::{
@@ -55,62 +56,22 @@ use lifecycle_ecs_components::{
     TaskInterval,
 };
 use tokio::time::{Duration, Instant};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::sync::CancellationToken;
 
 use crate::async_task_driver::{DriverHandle, LoopSchedule, NewService, StopTicket};
-use crate::background::{per_service_interval, stop_requested, task_failure};
+use crate::background_common::{
+    BACKGROUND_PLUGIN, per_service_interval, stop_requested, task_failure,
+};
 use crate::despawned_services::DespawnedServices;
 use crate::engine::{Engine, HookConfig};
 use crate::hook_registry::HookRegistrationError;
+use crate::phase_step::StepContext;
+use crate::plugin_error::PluginMissingError;
+pub use crate::task_context::TaskContext;
 use crate::task_pacing::{after, first_due};
 
 /// The engine's default time a stop waits for cancelled background tasks to end.
-pub const DEFAULT_TASK_STOP_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What one run of an async background task gets: its service, the data prepared for it when
-/// it started, and the service's cancellation token.
-///
-/// # Example
-/// ```
-/// use lifecycle_ecs::TaskContext;
-/// async fn poll_endpoint(context: TaskContext<String>) -> Result<(), lifecycle_ecs::HookError> {
-///     tokio::select! {
-///         () = context.cancelled() => Ok(()), // the service is stopping: return promptly
-///         () = std::future::ready(()) => {
-///             let _url: &str = &context.data; // … await the endpoint …
-///             Ok(())
-///         }
-///     }
-/// }
-/// # drop(poll_endpoint);
-/// ```
-#[derive(Clone, Debug)]
-pub struct TaskContext<S = ()> {
-    /// The service.
-    pub entity: Entity,
-    /// Its id.
-    pub service_id: ServiceId,
-    /// What the task's `prepare` read from the service when the task started.
-    pub data: S,
-    token: CancellationToken,
-}
-
-impl<S> TaskContext<S> {
-    /// Resolves when the service's task is cancelled (its service is stopping).
-    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
-        self.token.cancelled()
-    }
-
-    /// Whether the service's task is cancelled.
-    pub fn is_cancelled(&self) -> bool {
-        self.token.is_cancelled()
-    }
-
-    /// The service's cancellation token (clone it into sub-tasks).
-    pub fn token(&self) -> &CancellationToken {
-        &self.token
-    }
-}
+pub use crate::builder::DEFAULT_TASK_STOP_TIMEOUT;
 
 /// A background task that ignored its cancellation past the stop timeout and was aborted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -284,21 +245,24 @@ struct AsyncTask {
     control: Box<dyn TaskControl>,
 }
 
-/// Every async background task of an engine, and what their stops left behind.
+/// Every async background task of an engine, and what their stops left behind (a World
+/// resource of the background plugin).
+#[derive(Resource)]
 pub(crate) struct AsyncBackgroundTasks {
     tasks: Vec<AsyncTask>,
     failures: (Sender<HookFailure>, Receiver<HookFailure>),
     abandoned: Vec<AbandonedTask>,
-    pub(crate) stop_timeout: Duration,
+    stop_timeout: Duration,
 }
 
-impl Default for AsyncBackgroundTasks {
-    fn default() -> Self {
+impl AsyncBackgroundTasks {
+    /// No task yet; stops wait `stop_timeout` for cancelled tasks.
+    pub(crate) fn new(stop_timeout: Duration) -> Self {
         Self {
             tasks: Vec::new(),
             failures: crossbeam_channel::unbounded(),
             abandoned: Vec::new(),
-            stop_timeout: DEFAULT_TASK_STOP_TIMEOUT,
+            stop_timeout,
         }
     }
 }
@@ -316,7 +280,8 @@ impl Engine {
     ///
     /// # Errors
     /// [`HookRegistrationError::Unsupported`] if `K` does not provide BACKGROUND_TASK (every kind
-    /// does, through the root kind).
+    /// does, through the root kind); [`HookRegistrationError::PluginMissing`] on an engine
+    /// without the [`BackgroundPlugin`](crate::BackgroundPlugin).
     ///
     /// # Example
     /// ```
@@ -362,6 +327,16 @@ impl Engine {
         S: Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HookError>> + Send + 'static,
     {
+        let Some(failures) = self
+            .world
+            .get_resource::<AsyncBackgroundTasks>()
+            .map(|tasks| tasks.failures.0.clone())
+        else {
+            return Err(PluginMissingError {
+                plugin: BACKGROUND_PLUGIN,
+            }
+            .into());
+        };
         let kind_info = self.validated_kind::<K>(HookType::BackgroundTask)?;
         let kind = self.world.register_component::<K>();
         let slot = self.hooks.allocate_slot();
@@ -380,7 +355,7 @@ impl Engine {
                 driver.clone(),
                 task.clone(),
                 config.name.clone(),
-                self.async_tasks.failures.0.clone(),
+                failures.clone(),
             ));
         }
         let control = Control {
@@ -391,160 +366,191 @@ impl Engine {
             params,
             run_timeout: config.timeout,
         };
-        self.async_tasks.tasks.push(AsyncTask {
-            name: config.name,
-            control: Box::new(control),
-        });
+        self.world
+            .resource_mut::<AsyncBackgroundTasks>()
+            .tasks
+            .push(AsyncTask {
+                name: config.name,
+                control: Box::new(control),
+            });
         DespawnedServices::watch(&mut self.world);
         Ok(())
     }
 
-    /// Whether any async task is registered.
-    pub(crate) fn has_async_tasks(&self) -> bool {
-        !self.async_tasks.tasks.is_empty()
+    /// How many services an async background task still holds (waiting for a run, running, or
+    /// aborted and not dropped yet). 0 after every service stopped means nothing leaked.
+    pub fn background_tasks_alive(&self) -> usize {
+        self.world
+            .get_resource::<AsyncBackgroundTasks>()
+            .map_or(0, |tasks| {
+                tasks.tasks.iter().map(|task| task.control.alive()).sum()
+            })
     }
 
-    /// Whether any async task holds a service (so a stop must look for them).
-    pub(crate) fn has_running_async_tasks(&self) -> bool {
-        self.async_tasks
-            .tasks
-            .iter()
-            .any(|task| task.control.alive() > 0)
+    /// How many runs the async background tasks made so far (every task, every service).
+    pub fn async_background_runs(&self) -> u64 {
+        self.world
+            .get_resource::<AsyncBackgroundTasks>()
+            .map_or(0, |tasks| {
+                tasks.tasks.iter().map(|task| task.control.runs()).sum()
+            })
     }
 
-    /// Starts the async tasks of `entities` (part of the root kind's built-in ON_START step).
-    /// A panic reading a service is recorded as its failure, so its start fails.
-    pub(crate) fn start_async_tasks(&mut self, entities: &[Entity]) {
-        let mut failures = Vec::new();
-        for task in &self.async_tasks.tasks {
-            task.control.start(&self.world, entities, &mut failures);
+    /// The background tasks that ignored their cancellation at a stop and were aborted.
+    pub fn abandoned_background_tasks(&self) -> &[AbandonedTask] {
+        self.world
+            .get_resource::<AsyncBackgroundTasks>()
+            .map_or(&[], |tasks| &tasks.abandoned)
+    }
+}
+
+/// Whether any async task is registered.
+pub(crate) fn has_async_tasks(world: &World) -> bool {
+    world
+        .get_resource::<AsyncBackgroundTasks>()
+        .is_some_and(|tasks| !tasks.tasks.is_empty())
+}
+
+/// Whether any async task holds a service (so a stop must look for them).
+pub(crate) fn has_running_async_tasks(world: &World) -> bool {
+    world
+        .get_resource::<AsyncBackgroundTasks>()
+        .is_some_and(|tasks| tasks.tasks.iter().any(|task| task.control.alive() > 0))
+}
+
+/// How long a stop waits for cancelled tasks.
+pub(crate) fn stop_timeout(world: &World) -> Duration {
+    world
+        .get_resource::<AsyncBackgroundTasks>()
+        .map_or(DEFAULT_TASK_STOP_TIMEOUT, |tasks| tasks.stop_timeout)
+}
+
+/// Starts the async tasks of `entities` (part of the plugin's start step). A panic reading a
+/// service is recorded as its failure, so its start fails.
+pub(crate) fn start_async_tasks(world: &mut World, entities: &[Entity]) {
+    let Some(tasks) = world.get_resource::<AsyncBackgroundTasks>() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for task in &tasks.tasks {
+        task.control.start(world, entities, &mut failures);
+    }
+    if !failures.is_empty() {
+        let mut records = world.resource_mut::<HookFailures>();
+        for failure in failures {
+            records.push(failure);
         }
-        if !failures.is_empty() {
-            let mut records = self.world.resource_mut::<HookFailures>();
-            for failure in failures {
-                records.push(failure);
+    }
+}
+
+/// Ends the async tasks of `entities` at their next iteration check: their stop was requested
+/// (AIPerf's `stop_requested = True`; the plugin's `StopRequested` step).
+pub(crate) fn wind_down_async_tasks(world: &mut World, step: StepContext<'_>) {
+    if !has_running_async_tasks(world) {
+        return;
+    }
+    let entities = step.entities(world);
+    for task in &world.resource::<AsyncBackgroundTasks>().tasks {
+        if task.control.alive() > 0 {
+            task.control.wind_down(&entities);
+        }
+    }
+}
+
+/// Ends the async tasks of `entities` at once, runs in progress dropped (they were despawned:
+/// nothing is left to stop).
+pub(crate) fn end_async_tasks_now(world: &mut World, entities: &[Entity]) {
+    let Some(tasks) = world.get_resource::<AsyncBackgroundTasks>() else {
+        return;
+    };
+    for task in &tasks.tasks {
+        if task.control.alive() > 0 {
+            task.control.end_now(entities);
+        }
+    }
+}
+
+/// Cancels the async tasks of `entities` and awaits them, for at most the stop timeout; the runs
+/// still in progress are reported, aborted and listed (part of the plugin's stop step).
+pub(crate) async fn end_async_tasks(world: &mut World, entities: &[Entity]) {
+    let Some(tasks) = world.get_resource::<AsyncBackgroundTasks>() else {
+        return;
+    };
+    let tickets: Vec<(usize, Arc<StopTicket>)> = tasks
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, task)| task.control.alive() > 0)
+        .map(|(index, task)| (index, task.control.stop(entities)))
+        .collect();
+    if tickets.is_empty() {
+        return;
+    }
+    let started = Instant::now();
+    let deadline = after(started, tasks.stop_timeout);
+    for (_, ticket) in &tickets {
+        match deadline {
+            // A timeout here means some run ignored its cancellation: handled below.
+            Some(deadline) => {
+                let _ = tokio::time::timeout_at(deadline, ticket.settled()).await;
             }
+            // A timeout past the clock's range: as long as it takes.
+            None => ticket.settled().await,
         }
     }
-
-    /// Ends the async tasks of `entities` at their next iteration check: their stop was
-    /// requested (AIPerf's `stop_requested = True`).
-    pub(crate) fn wind_down_async_tasks(&mut self, entities: &[Entity]) {
-        for task in &self.async_tasks.tasks {
-            if task.control.alive() > 0 {
-                task.control.wind_down(entities);
-            }
+    for (index, ticket) in tickets {
+        if ticket.is_settled() {
+            continue;
         }
-    }
-
-    /// Ends the async tasks of `entities` at once, runs in progress dropped (they were
-    /// despawned: nothing is left to stop).
-    pub(crate) fn end_async_tasks_now(&mut self, entities: &[Entity]) {
-        for task in &self.async_tasks.tasks {
-            if task.control.alive() > 0 {
-                task.control.end_now(entities);
-            }
-        }
-    }
-
-    /// Cancels the async tasks of `entities` and awaits them, for at most the stop timeout; the
-    /// runs still in progress are reported, aborted and listed (part of the built-in ON_STOP step).
-    pub(crate) async fn end_async_tasks(&mut self, entities: &[Entity]) {
-        let tickets: Vec<(usize, Arc<StopTicket>)> = self
-            .async_tasks
-            .tasks
-            .iter()
-            .enumerate()
-            .filter(|(_, task)| task.control.alive() > 0)
-            .map(|(index, task)| (index, task.control.stop(entities)))
+        let ended: EntityHashSet = ticket.ended().into_iter().collect();
+        let stubborn: Vec<Entity> = ticket
+            .waited_for()
+            .into_iter()
+            .filter(|entity| !ended.contains(entity))
             .collect();
-        if tickets.is_empty() {
-            return;
-        }
-        let started = Instant::now();
-        let deadline = after(started, self.async_tasks.stop_timeout);
-        for (_, ticket) in &tickets {
-            match deadline {
-                // A timeout here means some run ignored its cancellation: handled below.
-                Some(deadline) => {
-                    let _ = tokio::time::timeout_at(deadline, ticket.settled()).await;
-                }
-                // A timeout past the clock's range: as long as it takes.
-                None => ticket.settled().await,
-            }
-        }
-        for (index, ticket) in tickets {
-            if ticket.is_settled() {
-                continue;
-            }
-            let ended: EntityHashSet = ticket.ended().into_iter().collect();
-            let stubborn: Vec<Entity> = ticket
-                .waited_for()
-                .into_iter()
-                .filter(|entity| !ended.contains(entity))
-                .collect();
-            let task = &self.async_tasks.tasks[index];
-            let waited = started.elapsed();
+        let waited = started.elapsed();
+        let mut abandoned = Vec::with_capacity(stubborn.len());
+        {
+            let task = &world.resource::<AsyncBackgroundTasks>().tasks[index];
             for &entity in &stubborn {
-                let service_id = self
-                    .world
-                    .get::<ServiceId>(entity)
-                    .copied()
-                    .unwrap_or_default();
+                let service_id = world.get::<ServiceId>(entity).copied().unwrap_or_default();
                 tracing::warn!(
                     task = %task.name,
                     service = %service_id,
                     waited_s = waited.as_secs_f64(),
                     "background task ignored its cancellation; aborting it"
                 );
-                self.async_tasks.abandoned.push(AbandonedTask {
+                abandoned.push(AbandonedTask {
                     task: task.name.clone(),
                     service_id,
                     waited,
                 });
             }
             task.control.abort(&stubborn);
-            // The driver drops them at its next poll; a driver blocked in sync code cannot, and
-            // its services stay counted by `background_tasks_alive`.
-            let _ = tokio::time::timeout(ABORT_GRACE, ticket.settled()).await;
         }
-        self.collect_async_failures();
+        world
+            .resource_mut::<AsyncBackgroundTasks>()
+            .abandoned
+            .extend(abandoned);
+        // The driver drops them at its next poll; a driver blocked in sync code cannot, and its
+        // services stay counted by `background_tasks_alive`.
+        let _ = tokio::time::timeout(ABORT_GRACE, ticket.settled()).await;
     }
+    collect_async_failures(world);
+}
 
-    /// Moves the failures async background tasks reported into [`HookFailures`].
-    pub(crate) fn collect_async_failures(&mut self) {
-        let receiver = &self.async_tasks.failures.1;
-        if receiver.is_empty() {
-            return;
-        }
-        let mut failures = self.world.resource_mut::<HookFailures>();
-        for failure in receiver.try_iter() {
-            failures.push(failure);
-        }
+/// Moves the failures async background tasks reported into [`HookFailures`].
+pub(crate) fn collect_async_failures(world: &mut World) {
+    let Some(tasks) = world.get_resource::<AsyncBackgroundTasks>() else {
+        return;
+    };
+    let receiver = tasks.failures.1.clone();
+    if receiver.is_empty() {
+        return;
     }
-
-    /// How many services an async background task still holds (waiting for a run, running, or
-    /// aborted and not dropped yet). 0 after every service stopped means nothing leaked.
-    pub fn background_tasks_alive(&self) -> usize {
-        self.async_tasks
-            .tasks
-            .iter()
-            .map(|task| task.control.alive())
-            .sum()
-    }
-
-    /// How many runs the async background tasks made so far (every task, every service).
-    pub fn async_background_runs(&self) -> u64 {
-        self.async_tasks
-            .tasks
-            .iter()
-            .map(|task| task.control.runs())
-            .sum()
-    }
-
-    /// The background tasks that ignored their cancellation at a stop and were aborted.
-    pub fn abandoned_background_tasks(&self) -> &[AbandonedTask] {
-        &self.async_tasks.abandoned
+    let mut failures = world.resource_mut::<HookFailures>();
+    for failure in receiver.try_iter() {
+        failures.push(failure);
     }
 }
 

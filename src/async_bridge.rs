@@ -20,9 +20,9 @@ use crate::deadline::{after, from_now};
 use crate::hook_future_driver::{
     CancelOrder, Driver, DriverReport, DriverShared, Ending, FutureMeta, RunShared,
 };
+use crate::overdue::report_overdue_futures;
 use crate::runtime::EngineRuntime;
 use crate::stop_handle::{PendingStops, StopHandle};
-use crate::watchdog::report_overdue_futures;
 
 /// Futures per driver below which a run uses fewer drivers than the runtime has workers.
 const MIN_SHARE: usize = 1_024;
@@ -36,6 +36,16 @@ pub(crate) struct RunResult {
     pub(crate) cancelled: Vec<Entity>,
     /// Stop requests that arrived while waiting (the engine carries them out).
     pub(crate) stops: PendingStops,
+}
+
+/// The engine's runtime and wake-up, for plugins' steps that hand work to tokio (a World
+/// resource of the core).
+#[derive(bevy_ecs::resource::Resource, Clone)]
+pub(crate) struct EngineAsync {
+    /// The runtime async work runs on.
+    pub(crate) runtime: EngineRuntime,
+    /// Wakes the engine where it waits (run loop, `run_for`).
+    pub(crate) wake: Arc<Notify>,
 }
 
 /// Runs hook futures on the runtime, at most `max_in_flight` at once, and collects their results.
@@ -67,14 +77,17 @@ impl AsyncBridge {
         }
     }
 
-    /// The soft deadline after which running hooks are reported.
-    pub fn soft_deadline(&self) -> Duration {
-        self.soft_deadline
-    }
-
     /// The runtime.
     pub fn runtime(&self) -> &EngineRuntime {
         &self.runtime
+    }
+
+    /// The runtime and wake-up as a World resource.
+    pub(crate) fn engine_async(&self) -> EngineAsync {
+        EngineAsync {
+            runtime: self.runtime.clone(),
+            wake: self.wake.clone(),
+        }
     }
 
     /// What wakes the engine: stop requests and driver reports.

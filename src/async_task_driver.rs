@@ -25,10 +25,10 @@ use tokio::sync::Notify;
 use tokio::task::coop::Unconstrained;
 use tokio::time::{Duration, Instant, Sleep};
 
-use crate::async_background::TaskContext;
 use crate::deadline::after;
 use crate::due_buckets::DueBuckets;
 use crate::hook_future_driver::drop_quietly;
+use crate::task_context::TaskContext;
 use crate::task_pacing::{FinishedRun, next_due};
 
 /// When one service's runs happen.

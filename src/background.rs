@@ -30,29 +30,38 @@
 //!
 //! Time is `tokio::time::Instant`, so tests drive it on tokio's paused clock.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bevy_ecs::component::ComponentId;
 use bevy_ecs::entity::{Entity, EntityHashMap, EntityHashSet};
+use bevy_ecs::resource::Resource;
 use bevy_ecs::schedule::{IntoScheduleConfigs, Schedule, SingleThreadedExecutor};
 use bevy_ecs::system::ScheduleSystem;
-use bevy_ecs::world::EntityRef;
+use bevy_ecs::world::{Mut, World};
 use lifecycle_ecs_components::{
-    BackgroundTaskParams, HookError, HookFailure, HookFailures, HookType, LifecycleFlags,
-    LifecycleState, ServiceId, ServiceKind, TaskInterval,
+    BackgroundTaskParams, HookFailure, HookFailures, HookType, LifecycleFlags, LifecycleState,
+    ServiceKind, TaskInterval,
 };
 use lifecycle_ecs_systems::{
     ActiveHook, HookFutures, HookProgress, PhaseContext, enter_hook, exit_hook,
 };
 use tokio::time::{Duration, Instant};
 
+use crate::async_background::{
+    collect_async_failures, end_async_tasks, end_async_tasks_now, has_async_tasks,
+    has_running_async_tasks, start_async_tasks, stop_timeout,
+};
+use crate::async_bridge::EngineAsync;
+use crate::background_common::{
+    BACKGROUND_PLUGIN, per_service_interval, stop_requested, task_failure,
+};
 use crate::background_futures::{BackgroundFutures, HandedOver, RunKey};
 use crate::despawned_services::DespawnedServices;
 use crate::due_buckets::DueBuckets;
 use crate::engine::{Engine, HookConfig};
 use crate::hook_registry::{HookRegistrationError, HookSchedule};
-use crate::scheduler::Batch;
+use crate::phase_step::StepContext;
+use crate::plugin_error::PluginMissingError;
 use crate::task_pacing::{FinishedRun, after, first_due, next_due};
 
 /// One registered background task and its timers.
@@ -83,8 +92,8 @@ struct RunInFlight {
     failed: bool,
 }
 
-/// Every background task of an engine.
-#[derive(Default)]
+/// Every batch background task of an engine (a World resource of the background plugin).
+#[derive(Resource, Default)]
 pub(crate) struct BackgroundTasks {
     tasks: Vec<BackgroundTask>,
     /// The driver of handed-over futures (started at the first hand-over).
@@ -113,7 +122,8 @@ impl Engine {
     /// # Errors
     /// [`HookRegistrationError::Unsupported`] if `K` does not provide BACKGROUND_TASK (every kind
     /// does, through the root kind); [`HookRegistrationError::Schedule`] if the task's schedule
-    /// does not build.
+    /// does not build; [`HookRegistrationError::PluginMissing`] on an engine without the
+    /// [`BackgroundPlugin`](crate::BackgroundPlugin).
     ///
     /// # Example
     /// ```
@@ -149,6 +159,12 @@ impl Engine {
         params: BackgroundTaskParams,
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> Result<(), HookRegistrationError> {
+        if !self.world.contains_resource::<BackgroundTasks>() {
+            return Err(PluginMissingError {
+                plugin: BACKGROUND_PLUGIN,
+            }
+            .into());
+        }
         let kind_info = self.validated_kind::<K>(HookType::BackgroundTask)?;
         let kind = self.world.register_component::<K>();
         let slot = self.hooks.allocate_slot();
@@ -165,214 +181,41 @@ impl Engine {
         crate::hook_registry::build(&mut schedule, &mut self.world)?;
         let info = config.background_task_info::<K>(&params);
         self.hooks.list(&kind_info, info, slot);
-        self.background.tasks.push(BackgroundTask {
-            name: config.name,
-            kind,
-            params,
-            schedule,
-            due: DueBuckets::default(),
-            next_of: EntityHashMap::default(),
-            in_flight: EntityHashMap::default(),
-        });
+        self.world
+            .resource_mut::<BackgroundTasks>()
+            .tasks
+            .push(BackgroundTask {
+                name: config.name,
+                kind,
+                params,
+                schedule,
+                due: DueBuckets::default(),
+                next_of: EntityHashMap::default(),
+                in_flight: EntityHashMap::default(),
+            });
         DespawnedServices::watch(&mut self.world);
         Ok(())
-    }
-
-    /// Starts the timers of the batch's services (the root kind's built-in ON_START step). A
-    /// service whose stop was already requested gets none (its loops end at their first check).
-    /// A panicking per-service interval fails that service's start, like a panicking hook.
-    pub(crate) fn schedule_background_tasks(&mut self, batch: &Batch) {
-        if self.background.tasks.is_empty() && !self.has_async_tasks() {
-            return;
-        }
-        let entities = self.batch_entities(batch);
-        self.start_async_tasks(&entities);
-        let now = Instant::now();
-        let mut failures = Vec::new();
-        for index in 0..self.background.tasks.len() {
-            for &entity in &entities {
-                let task = &self.background.tasks[index];
-                let Ok(service) = self.world.get_entity(entity) else {
-                    continue;
-                };
-                if !service.contains_id(task.kind) || stop_requested(service) {
-                    continue;
-                }
-                let due = match &task.params.interval {
-                    _ if task.params.immediate => Some(now),
-                    TaskInterval::Once => Some(now),
-                    TaskInterval::Fixed(every) => first_due(false, Some(*every), now),
-                    TaskInterval::PerService(of) => match per_service_interval(of, service) {
-                        Ok(every) => first_due(false, Some(every), now),
-                        Err(error) => {
-                            failures.push(task_failure(service, &task.name, error));
-                            continue;
-                        }
-                    },
-                };
-                // `None`: its first run would be past the clock's range, so never.
-                if let Some(due) = due {
-                    let task = &mut self.background.tasks[index];
-                    task.due.push(due, entity);
-                    task.next_of.insert(entity, due);
-                }
-            }
-        }
-        let mut records = self.world.resource_mut::<HookFailures>();
-        for failure in failures {
-            records.push(failure);
-        }
-    }
-
-    /// Ends the timers and async tasks of the batch's services (the root kind's built-in ON_STOP
-    /// step): the futures of their runs in progress are dropped, async tasks are cancelled and
-    /// awaited (both within the task stop timeout).
-    pub(crate) async fn end_background_tasks(&mut self, batch: &Batch) {
-        let holds = self
-            .background
-            .tasks
-            .iter()
-            .any(|task| !task.next_of.is_empty() || !task.in_flight.is_empty());
-        if !holds && !self.has_running_async_tasks() {
-            return;
-        }
-        let entities = self.batch_entities(batch);
-        let cancelled = self.forget_timers(&entities);
-        if !cancelled.is_empty()
-            && let Some(futures) = &self.background.futures
-        {
-            let dropped = futures.cancel(cancelled);
-            // A driver that does not answer in time is blocked in sync code: nothing to add.
-            let _ = match after(Instant::now(), self.async_tasks.stop_timeout) {
-                Some(deadline) => tokio::time::timeout_at(deadline, dropped).await.ok(),
-                None => Some(dropped.await),
-            };
-        }
-        self.end_async_tasks(&entities).await;
-    }
-
-    /// Drops the timers of `entities` and forgets their runs in progress; returns the services
-    /// that had one (their futures must be cancelled).
-    fn forget_timers(&mut self, entities: &[Entity]) -> EntityHashSet {
-        let mut in_flight = EntityHashSet::default();
-        for task in &mut self.background.tasks {
-            if task.next_of.is_empty() && task.in_flight.is_empty() {
-                continue;
-            }
-            for entity in entities {
-                // Its bucket entry goes stale and is skipped when the bucket fires.
-                task.next_of.remove(entity);
-                if task.in_flight.remove(entity).is_some() {
-                    in_flight.insert(*entity);
-                }
-            }
-            if task.next_of.is_empty() {
-                task.due.clear();
-            }
-        }
-        in_flight
-    }
-
-    /// Moves what background work reported since the last look into the world: failures of
-    /// async tasks, the ends of handed-over futures (their services are rescheduled), and the
-    /// services despawned (their timers and tasks end: tokens cancelled, runs dropped). Called
-    /// whenever the engine drives (operations, `tick`, `run_for`, `run`).
-    pub(crate) fn collect_background_results(&mut self) {
-        self.collect_async_failures();
-        self.settle_finished_runs();
-        let despawned = DespawnedServices::take(&mut self.world);
-        if !despawned.is_empty() {
-            let cancelled = self.forget_timers(&despawned);
-            if !cancelled.is_empty()
-                && let Some(futures) = &self.background.futures
-            {
-                // Dropped at the driver's next poll; nobody waits for a despawned service.
-                drop(futures.cancel(cancelled));
-            }
-            self.end_async_tasks_now(&despawned);
-        }
-    }
-
-    /// Counts the handed-over futures that ended; a run whose futures all ended is rescheduled
-    /// from the moment the last one ended.
-    fn settle_finished_runs(&mut self) {
-        let Some(futures) = &self.background.futures else {
-            return;
-        };
-        let mut ended = Vec::new();
-        futures.take_ended(&mut ended);
-        for end in ended {
-            let RunKey { task, run, entity } = end.key;
-            let failed = end.result.is_err();
-            if let Err(error) = end.result {
-                let failure = HookFailure {
-                    entity,
-                    service_id: end.service_id,
-                    hook: self.background.tasks[task].name.clone(),
-                    hook_type: HookType::BackgroundTask,
-                    error,
-                };
-                self.world.resource_mut::<HookFailures>().push(failure);
-            }
-            let in_flight = &mut self.background.tasks[task].in_flight;
-            let Some(progress) = in_flight.get_mut(&entity) else {
-                continue;
-            };
-            if progress.run != run {
-                continue;
-            }
-            progress.failed |= failed;
-            progress.pending = progress.pending.saturating_sub(1);
-            if progress.pending > 0 {
-                continue;
-            }
-            let done = *progress;
-            in_flight.remove(&entity);
-            if done.failed {
-                self.background.unreported_failures += 1;
-            }
-            self.reschedule(
-                task,
-                entity,
-                FinishedRun {
-                    due: done.due,
-                    finished: end.at,
-                    failed: done.failed,
-                },
-            );
-        }
-    }
-
-    /// Whether a run's handed-over futures are still running.
-    fn has_runs_in_flight(&self) -> bool {
-        self.background
-            .tasks
-            .iter()
-            .any(|task| !task.in_flight.is_empty())
     }
 
     /// How many services hold a background-task timer or a run in progress (0 once every service
     /// stopped: nothing leaks).
     pub fn background_timers(&self) -> usize {
-        self.background
-            .tasks
-            .iter()
-            .map(|task| task.next_of.len() + task.in_flight.len())
-            .sum()
+        self.world
+            .get_resource::<BackgroundTasks>()
+            .map_or(0, BackgroundTasks::timers)
     }
 
     /// When the next background run is due, if any.
     pub fn next_background_due(&self) -> Option<Instant> {
-        self.background
-            .tasks
-            .iter()
-            .filter_map(|task| task.due.next_due())
-            .min()
+        self.world
+            .get_resource::<BackgroundTasks>()
+            .and_then(BackgroundTasks::next_due)
     }
 
     /// Runs every background task once for the services whose timer is due now, and reschedules
     /// them. Futures a task hands over run on the engine's runtime (with an engine-owned runtime,
-    /// while the engine waits on it: `run_for`, `run`, operations).
+    /// while the engine waits on it: `run_for`, `run`, operations). Does nothing on an engine
+    /// without the [`BackgroundPlugin`](crate::BackgroundPlugin).
     pub fn tick(&mut self) -> TickReport {
         let runtime = self.bridge.runtime().clone();
         runtime.block_on_for("`Engine::tick_async(…).await`", self.tick_async())
@@ -383,172 +226,7 @@ impl Engine {
     /// # Cancel safety
     /// The tick awaits nothing after it starts its runs; dropping it leaves the engine consistent.
     pub async fn tick_async(&mut self) -> TickReport {
-        // The tick reads its runs' failures back: the window must not drop them meanwhile.
-        let hold = self.world.resource::<HookFailures>().hold();
-        self.collect_background_results();
-        let mut report = TickReport {
-            runs: 0,
-            failed: std::mem::take(&mut self.background.unreported_failures),
-        };
-        for index in 0..self.background.tasks.len() {
-            let now = Instant::now();
-            let ready = self.take_due(index, now);
-            if ready.is_empty() {
-                continue;
-            }
-            let list: Vec<Entity> = ready.iter().map(|(entity, _)| *entity).collect();
-            let failures_start = self.world.resource::<HookFailures>().mark();
-            self.world.resource_mut::<PhaseContext>().begin_sparse(
-                None,
-                Some(LifecycleState::Running),
-                &list,
-            );
-            tracing::debug_span!(
-                "background_task",
-                name = %self.background.tasks[index].name,
-                due = list.len()
-            )
-            .in_scope(|| self.background.tasks[index].schedule.run(&mut self.world));
-            let handed = self.world.resource_mut::<HookFutures>().take();
-            self.world.resource_mut::<HookProgress>().reset();
-            self.world.resource_mut::<PhaseContext>().end();
-            let failed: EntityHashSet = self
-                .world
-                .resource::<HookFailures>()
-                .since(failures_start)
-                .iter()
-                .map(|failure| failure.entity)
-                .collect();
-            report.runs += list.len();
-            let run = self.background.next_run;
-            let pending = self.hand_over(index, run, handed);
-            let finished = Instant::now();
-            for (entity, due) in ready {
-                let failed = failed.contains(&entity);
-                if let Some(&pending) = (!pending.is_empty())
-                    .then(|| pending.get(&entity))
-                    .flatten()
-                {
-                    let progress = RunInFlight {
-                        run,
-                        due,
-                        pending,
-                        failed,
-                    };
-                    self.background.tasks[index]
-                        .in_flight
-                        .insert(entity, progress);
-                    continue;
-                }
-                report.failed += usize::from(failed);
-                let run = FinishedRun {
-                    due,
-                    finished,
-                    failed,
-                };
-                self.reschedule(index, entity, run);
-            }
-        }
-        self.world.resource_mut::<HookFailures>().release(hold);
-        report
-    }
-
-    /// Hands the futures run `run` of task `index` queued to the driver; returns how many each
-    /// service got.
-    fn hand_over(
-        &mut self,
-        index: usize,
-        run: u64,
-        queued: Vec<lifecycle_ecs_systems::QueuedHookFuture>,
-    ) -> EntityHashMap<u32> {
-        let mut pending = EntityHashMap::default();
-        if queued.is_empty() {
-            return pending;
-        }
-        self.background.next_run += 1;
-        let handed: Vec<HandedOver> = queued
-            .into_iter()
-            .map(|queued| {
-                *pending.entry(queued.entity).or_insert(0) += 1;
-                HandedOver {
-                    key: RunKey {
-                        task: index,
-                        run,
-                        entity: queued.entity,
-                    },
-                    service_id: queued.service_id,
-                    timeout: queued.timeout,
-                    future: queued.future,
-                }
-            })
-            .collect();
-        let bridge = &self.bridge;
-        self.background
-            .futures
-            .get_or_insert_with(|| BackgroundFutures::start(bridge.runtime(), bridge.wake()))
-            .hand_over(handed);
-        pending
-    }
-
-    /// Takes the due timers of task `index` whose services may run (RUNNING, stop not requested);
-    /// the others are dropped (their services are on their way out).
-    fn take_due(&mut self, index: usize, now: Instant) -> Vec<(Entity, Instant)> {
-        let mut ready = Vec::new();
-        let mut fired = Vec::new();
-        let task = &mut self.background.tasks[index];
-        task.due.drain_due(now, &mut fired);
-        for (due, entities) in fired {
-            for entity in entities {
-                match task.next_of.remove(&entity) {
-                    Some(next) if next == due => {}
-                    Some(next) => {
-                        // A stale entry: the service was rescheduled since.
-                        task.next_of.insert(entity, next);
-                        continue;
-                    }
-                    None => continue,
-                }
-                let runnable = self.world.get::<LifecycleState>(entity)
-                    == Some(&LifecycleState::Running)
-                    && self
-                        .world
-                        .get::<LifecycleFlags>(entity)
-                        .is_some_and(|flags| !flags.stop_requested());
-                if runnable {
-                    ready.push((entity, due));
-                }
-            }
-        }
-        ready
-    }
-
-    /// Schedules the next run of task `index` for `entity` after `run` (none if the task is over
-    /// for it). A panicking per-service interval is recorded and ends the task for the service.
-    fn reschedule(&mut self, index: usize, entity: Entity, run: FinishedRun) {
-        let task = &self.background.tasks[index];
-        let interval = match &task.params.interval {
-            TaskInterval::Fixed(every) => Some(*every),
-            TaskInterval::Once => None,
-            TaskInterval::PerService(of) => {
-                let Ok(service) = self.world.get_entity(entity) else {
-                    return;
-                };
-                match per_service_interval(of, service) {
-                    Ok(every) => Some(every),
-                    Err(error) => {
-                        let failure = task_failure(service, &task.name, error);
-                        self.world.resource_mut::<HookFailures>().push(failure);
-                        return;
-                    }
-                }
-            }
-        };
-        let params = &task.params;
-        if let Some(next) = next_due(interval, params.pacing, params.stop_on_error, run) {
-            let task = &mut self.background.tasks[index];
-            task.due.push(next, entity);
-            task.next_of.insert(entity, next);
-        }
+        tick(&mut self.world)
     }
 
     /// Drives background tasks for `duration` (on the engine's clock): runs what is due, sleeps
@@ -586,7 +264,10 @@ impl Engine {
                     None => std::future::pending().await,
                 }
             };
-            let in_flight = self.has_runs_in_flight();
+            let in_flight = self
+                .world
+                .get_resource::<BackgroundTasks>()
+                .is_some_and(BackgroundTasks::has_runs_in_flight);
             let futures_ended = async {
                 if in_flight {
                     wake.notified().await;
@@ -599,41 +280,398 @@ impl Engine {
                 () = futures_ended => false,
             };
             if slept && next.is_none() {
-                self.collect_background_results();
-                total.failed += std::mem::take(&mut self.background.unreported_failures);
+                collect_background_results(&mut self.world);
+                if let Some(mut tasks) = self.world.get_resource_mut::<BackgroundTasks>() {
+                    total.failed += std::mem::take(&mut tasks.unreported_failures);
+                }
                 return total;
             }
         }
     }
 }
 
-/// Whether a service's stop was requested.
-pub(crate) fn stop_requested(service: EntityRef<'_>) -> bool {
-    service
-        .get::<LifecycleFlags>()
-        .is_some_and(|flags| flags.stop_requested())
+/// Runs every background task once for the due services (see [`Engine::tick`]); nothing without
+/// the plugin.
+pub(crate) fn tick(world: &mut World) -> TickReport {
+    if !world.contains_resource::<BackgroundTasks>() {
+        return TickReport::default();
+    }
+    // The tick reads its runs' failures back: the window must not drop them meanwhile.
+    let hold = world.resource::<HookFailures>().hold();
+    collect_background_results(world);
+    let report = world.resource_scope(|world, mut tasks: Mut<BackgroundTasks>| tasks.tick(world));
+    world.resource_mut::<HookFailures>().release(hold);
+    report
 }
 
-/// Evaluates a per-service interval, catching a panic in it.
-pub(crate) fn per_service_interval(
-    of: &Arc<dyn Fn(EntityRef<'_>) -> Duration + Send + Sync>,
-    service: EntityRef<'_>,
-) -> Result<Duration, HookError> {
-    std::panic::catch_unwind(AssertUnwindSafe(|| of(service)))
-        .map_err(lifecycle_ecs_systems::panicked)
+/// Moves what background work reported since the last look into the world: failures of
+/// async tasks, the ends of handed-over futures (their services are rescheduled), and the
+/// services despawned (their timers and tasks end: tokens cancelled, runs dropped). Called
+/// whenever the engine drives (operations, `tick`, `run_for`, `run`).
+pub(crate) fn collect_background_results(world: &mut World) {
+    collect_async_failures(world);
+    if !world.contains_resource::<BackgroundTasks>() {
+        return;
+    }
+    world.resource_scope(|world, mut tasks: Mut<BackgroundTasks>| {
+        tasks.settle_finished_runs(world);
+    });
+    let despawned = DespawnedServices::take(world);
+    if !despawned.is_empty() {
+        let mut tasks = world.resource_mut::<BackgroundTasks>();
+        let cancelled = tasks.forget_timers(&despawned);
+        if !cancelled.is_empty()
+            && let Some(futures) = &tasks.futures
+        {
+            // Dropped at the driver's next poll; nobody waits for a despawned service.
+            drop(futures.cancel(cancelled));
+        }
+        end_async_tasks_now(world, &despawned);
+    }
 }
 
-/// A failure of background task `task` for `service`.
-pub(crate) fn task_failure(
-    service: EntityRef<'_>,
-    task: &Arc<str>,
-    error: HookError,
-) -> HookFailure {
-    HookFailure {
-        entity: service.id(),
-        service_id: service.get::<ServiceId>().copied().unwrap_or_default(),
-        hook: task.clone(),
-        hook_type: HookType::BackgroundTask,
-        error,
+/// Starts the timers and async tasks of `entities` (the plugin's `PhaseStart` step of a start).
+/// A service whose stop was already requested gets none (its loops end at their first check).
+/// A panicking per-service interval fails that service's start, like a panicking hook.
+pub(crate) fn schedule_background_tasks(world: &mut World, step: StepContext<'_>) {
+    let Some(tasks) = world.get_resource::<BackgroundTasks>() else {
+        return;
+    };
+    if tasks.tasks.is_empty() && !has_async_tasks(world) {
+        return;
+    }
+    let entities = step.entities(world);
+    start_async_tasks(world, &entities);
+    world.resource_scope(|world, mut tasks: Mut<BackgroundTasks>| {
+        tasks.schedule(world, &entities);
+    });
+}
+
+/// Ends the timers and async tasks of the batch's services (the plugin's `PhaseEnd` step of a
+/// stop): the futures of their runs in progress are dropped, async tasks are cancelled and
+/// awaited (both within the task stop timeout).
+pub(crate) async fn end_background_tasks(world: &mut World, step: StepContext<'_>) {
+    let Some(tasks) = world.get_resource::<BackgroundTasks>() else {
+        return;
+    };
+    let holds = tasks
+        .tasks
+        .iter()
+        .any(|task| !task.next_of.is_empty() || !task.in_flight.is_empty());
+    if !holds && !has_running_async_tasks(world) {
+        return;
+    }
+    let entities = step.entities(world);
+    let stop_timeout = stop_timeout(world);
+    let mut tasks = world.resource_mut::<BackgroundTasks>();
+    let cancelled = tasks.forget_timers(&entities);
+    let dropped = match &tasks.futures {
+        Some(futures) if !cancelled.is_empty() => Some(futures.cancel(cancelled)),
+        _ => None,
+    };
+    if let Some(dropped) = dropped {
+        // A driver that does not answer in time is blocked in sync code: nothing to add.
+        let _ = match after(Instant::now(), stop_timeout) {
+            Some(deadline) => tokio::time::timeout_at(deadline, dropped).await.ok(),
+            None => Some(dropped.await),
+        };
+    }
+    end_async_tasks(world, &entities).await;
+}
+
+impl BackgroundTasks {
+    /// Starts the timers of `entities`.
+    fn schedule(&mut self, world: &mut World, entities: &[Entity]) {
+        let now = Instant::now();
+        let mut failures = Vec::new();
+        for index in 0..self.tasks.len() {
+            for &entity in entities {
+                let task = &self.tasks[index];
+                let Ok(service) = world.get_entity(entity) else {
+                    continue;
+                };
+                if !service.contains_id(task.kind) || stop_requested(service) {
+                    continue;
+                }
+                let due = match &task.params.interval {
+                    _ if task.params.immediate => Some(now),
+                    TaskInterval::Once => Some(now),
+                    TaskInterval::Fixed(every) => first_due(false, Some(*every), now),
+                    TaskInterval::PerService(of) => match per_service_interval(of, service) {
+                        Ok(every) => first_due(false, Some(every), now),
+                        Err(error) => {
+                            failures.push(task_failure(service, &task.name, error));
+                            continue;
+                        }
+                    },
+                };
+                // `None`: its first run would be past the clock's range, so never.
+                if let Some(due) = due {
+                    let task = &mut self.tasks[index];
+                    task.due.push(due, entity);
+                    task.next_of.insert(entity, due);
+                }
+            }
+        }
+        let mut records = world.resource_mut::<HookFailures>();
+        for failure in failures {
+            records.push(failure);
+        }
+    }
+
+    /// Drops the timers of `entities` and forgets their runs in progress; returns the services
+    /// that had one (their futures must be cancelled).
+    fn forget_timers(&mut self, entities: &[Entity]) -> EntityHashSet {
+        let mut in_flight = EntityHashSet::default();
+        for task in &mut self.tasks {
+            if task.next_of.is_empty() && task.in_flight.is_empty() {
+                continue;
+            }
+            for entity in entities {
+                // Its bucket entry goes stale and is skipped when the bucket fires.
+                task.next_of.remove(entity);
+                if task.in_flight.remove(entity).is_some() {
+                    in_flight.insert(*entity);
+                }
+            }
+            if task.next_of.is_empty() {
+                task.due.clear();
+            }
+        }
+        in_flight
+    }
+
+    /// Counts the handed-over futures that ended; a run whose futures all ended is rescheduled
+    /// from the moment the last one ended.
+    fn settle_finished_runs(&mut self, world: &mut World) {
+        let Some(futures) = &self.futures else {
+            return;
+        };
+        let mut ended = Vec::new();
+        futures.take_ended(&mut ended);
+        for end in ended {
+            let RunKey { task, run, entity } = end.key;
+            let failed = end.result.is_err();
+            if let Err(error) = end.result {
+                let failure = HookFailure {
+                    entity,
+                    service_id: end.service_id,
+                    hook: self.tasks[task].name.clone(),
+                    hook_type: HookType::BackgroundTask,
+                    error,
+                };
+                world.resource_mut::<HookFailures>().push(failure);
+            }
+            let in_flight = &mut self.tasks[task].in_flight;
+            let Some(progress) = in_flight.get_mut(&entity) else {
+                continue;
+            };
+            if progress.run != run {
+                continue;
+            }
+            progress.failed |= failed;
+            progress.pending = progress.pending.saturating_sub(1);
+            if progress.pending > 0 {
+                continue;
+            }
+            let done = *progress;
+            in_flight.remove(&entity);
+            if done.failed {
+                self.unreported_failures += 1;
+            }
+            self.reschedule(
+                world,
+                task,
+                entity,
+                FinishedRun {
+                    due: done.due,
+                    finished: end.at,
+                    failed: done.failed,
+                },
+            );
+        }
+    }
+
+    /// Whether a run's handed-over futures are still running.
+    fn has_runs_in_flight(&self) -> bool {
+        self.tasks.iter().any(|task| !task.in_flight.is_empty())
+    }
+
+    /// How many services hold a timer or a run in progress.
+    fn timers(&self) -> usize {
+        self.tasks
+            .iter()
+            .map(|task| task.next_of.len() + task.in_flight.len())
+            .sum()
+    }
+
+    /// When the next run is due, if any.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        self.tasks
+            .iter()
+            .filter_map(|task| task.due.next_due())
+            .min()
+    }
+
+    /// Runs every task once for its due services (results collected already).
+    fn tick(&mut self, world: &mut World) -> TickReport {
+        let mut report = TickReport {
+            runs: 0,
+            failed: std::mem::take(&mut self.unreported_failures),
+        };
+        for index in 0..self.tasks.len() {
+            let now = Instant::now();
+            let ready = self.take_due(world, index, now);
+            if ready.is_empty() {
+                continue;
+            }
+            let list: Vec<Entity> = ready.iter().map(|(entity, _)| *entity).collect();
+            let failures_start = world.resource::<HookFailures>().mark();
+            world.resource_mut::<PhaseContext>().begin_sparse(
+                None,
+                Some(LifecycleState::Running),
+                &list,
+            );
+            tracing::debug_span!(
+                "background_task",
+                name = %self.tasks[index].name,
+                due = list.len()
+            )
+            .in_scope(|| self.tasks[index].schedule.run(world));
+            let handed = world.resource_mut::<HookFutures>().take();
+            world.resource_mut::<HookProgress>().reset();
+            world.resource_mut::<PhaseContext>().end();
+            let failed: EntityHashSet = world
+                .resource::<HookFailures>()
+                .since(failures_start)
+                .iter()
+                .map(|failure| failure.entity)
+                .collect();
+            report.runs += list.len();
+            let run = self.next_run;
+            let pending = self.hand_over(world, index, run, handed);
+            let finished = Instant::now();
+            for (entity, due) in ready {
+                let failed = failed.contains(&entity);
+                if let Some(&pending) = (!pending.is_empty())
+                    .then(|| pending.get(&entity))
+                    .flatten()
+                {
+                    let progress = RunInFlight {
+                        run,
+                        due,
+                        pending,
+                        failed,
+                    };
+                    self.tasks[index].in_flight.insert(entity, progress);
+                    continue;
+                }
+                report.failed += usize::from(failed);
+                let run = FinishedRun {
+                    due,
+                    finished,
+                    failed,
+                };
+                self.reschedule(world, index, entity, run);
+            }
+        }
+        report
+    }
+
+    /// Hands the futures run `run` of task `index` queued to the driver; returns how many each
+    /// service got.
+    fn hand_over(
+        &mut self,
+        world: &World,
+        index: usize,
+        run: u64,
+        queued: Vec<lifecycle_ecs_systems::QueuedHookFuture>,
+    ) -> EntityHashMap<u32> {
+        let mut pending = EntityHashMap::default();
+        if queued.is_empty() {
+            return pending;
+        }
+        self.next_run += 1;
+        let handed: Vec<HandedOver> = queued
+            .into_iter()
+            .map(|queued| {
+                *pending.entry(queued.entity).or_insert(0) += 1;
+                HandedOver {
+                    key: RunKey {
+                        task: index,
+                        run,
+                        entity: queued.entity,
+                    },
+                    service_id: queued.service_id,
+                    timeout: queued.timeout,
+                    future: queued.future,
+                }
+            })
+            .collect();
+        let engine = world.resource::<EngineAsync>();
+        self.futures
+            .get_or_insert_with(|| BackgroundFutures::start(&engine.runtime, engine.wake.clone()))
+            .hand_over(handed);
+        pending
+    }
+
+    /// Takes the due timers of task `index` whose services may run (RUNNING, stop not requested);
+    /// the others are dropped (their services are on their way out).
+    fn take_due(&mut self, world: &World, index: usize, now: Instant) -> Vec<(Entity, Instant)> {
+        let mut ready = Vec::new();
+        let mut fired = Vec::new();
+        let task = &mut self.tasks[index];
+        task.due.drain_due(now, &mut fired);
+        for (due, entities) in fired {
+            for entity in entities {
+                match task.next_of.remove(&entity) {
+                    Some(next) if next == due => {}
+                    Some(next) => {
+                        // A stale entry: the service was rescheduled since.
+                        task.next_of.insert(entity, next);
+                        continue;
+                    }
+                    None => continue,
+                }
+                let runnable = world.get::<LifecycleState>(entity)
+                    == Some(&LifecycleState::Running)
+                    && world
+                        .get::<LifecycleFlags>(entity)
+                        .is_some_and(|flags| !flags.stop_requested());
+                if runnable {
+                    ready.push((entity, due));
+                }
+            }
+        }
+        ready
+    }
+
+    /// Schedules the next run of task `index` for `entity` after `run` (none if the task is over
+    /// for it). A panicking per-service interval is recorded and ends the task for the service.
+    fn reschedule(&mut self, world: &mut World, index: usize, entity: Entity, run: FinishedRun) {
+        let task = &self.tasks[index];
+        let interval = match &task.params.interval {
+            TaskInterval::Fixed(every) => Some(*every),
+            TaskInterval::Once => None,
+            TaskInterval::PerService(of) => {
+                let Ok(service) = world.get_entity(entity) else {
+                    return;
+                };
+                match per_service_interval(of, service) {
+                    Ok(every) => Some(every),
+                    Err(error) => {
+                        let failure = task_failure(service, &task.name, error);
+                        world.resource_mut::<HookFailures>().push(failure);
+                        return;
+                    }
+                }
+            }
+        };
+        let params = &task.params;
+        if let Some(next) = next_due(interval, params.pacing, params.stop_on_error, run) {
+            let task = &mut self.tasks[index];
+            task.due.push(next, entity);
+            task.next_of.insert(entity, next);
+        }
     }
 }

@@ -21,7 +21,6 @@ use lifecycle_ecs_systems::{
     HookFutures, HookProgress, PhaseContext, RunningHooks, Targets, capture_system_error,
 };
 
-use crate::async_background::DEFAULT_TASK_STOP_TIMEOUT;
 use crate::async_bridge::AsyncBridge;
 use crate::attach_child_error::{AttachChildError, ChildToAttach};
 use crate::attached_hooks::{AttachedHooks, HookOutput};
@@ -29,13 +28,10 @@ use crate::exact_spawn;
 use crate::footprint;
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
 use crate::kind_registry::{KindError, KindInfo, KindRegistry};
-use crate::runtime::{
-    DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
-};
+use crate::phase_step::{PhaseStep, PhaseSteps, StepContext};
 use crate::spawn_error::SpawnError;
 use crate::stop_handle::PendingStops;
 use crate::tree_walk::{self, TreeWalkError};
-use crate::watchdog::WatchdogThread;
 
 /// How a hook is registered: its name, the timeout of its async work, and its parameters.
 ///
@@ -156,124 +152,32 @@ pub struct Engine {
     pub(crate) pending_stops: PendingStops,
     /// Services a stop request withdrew from the running phase, with their tree depth.
     pub(crate) withdrawn: Vec<(Entity, u8)>,
-    pub(crate) background: crate::background::BackgroundTasks,
-    pub(crate) async_tasks: crate::async_background::AsyncBackgroundTasks,
-    _watchdog: WatchdogThread,
+    /// The plugins' steps, by phase step (called once per batch).
+    pub(crate) steps: PhaseSteps,
+    /// The names of the plugins the engine was built with.
+    plugins: Vec<Arc<str>>,
     /// An operation's future was dropped mid-phase: the next operation first finishes the
     /// services it left (see `abandoned_operation`).
     pub(crate) abandoned: bool,
 }
 
-/// Builds an [`Engine`]: its runtime and its limits for async work.
-///
-/// # Example
-/// ```
-/// use std::time::Duration;
-/// use lifecycle_ecs::Engine;
-/// let engine = Engine::builder()
-///     .hook_timeout(Duration::from_secs(5))
-///     .max_in_flight(1_000)
-///     .build();
-/// # drop(engine);
-/// ```
-#[derive(Clone)]
-pub struct EngineBuilder {
-    runtime: Option<EngineRuntime>,
-    hook_timeout: Duration,
-    max_in_flight: usize,
-    soft_deadline: Duration,
-    task_stop_timeout: Duration,
-}
-
-impl Default for EngineBuilder {
-    fn default() -> Self {
-        Self {
-            runtime: None,
-            hook_timeout: DEFAULT_HOOK_TIMEOUT,
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-            soft_deadline: DEFAULT_SOFT_DEADLINE,
-            task_stop_timeout: DEFAULT_TASK_STOP_TIMEOUT,
-        }
-    }
-}
-
-impl EngineBuilder {
-    /// Runs async work on the user's runtime instead of one the engine creates. With a
-    /// current-thread runtime, use the `_async` operations from inside it.
-    pub fn runtime_handle(mut self, handle: tokio::runtime::Handle) -> Self {
-        self.runtime = Some(EngineRuntime::Handle(handle));
-        self
-    }
-
-    /// The default timeout of a hook's async work (30 s unless set).
-    pub fn hook_timeout(mut self, timeout: Duration) -> Self {
-        self.hook_timeout = timeout;
-        self
-    }
-
-    /// How many hook futures may run at once (10 000 unless set; at least 1).
-    pub fn max_in_flight(mut self, max_in_flight: usize) -> Self {
-        self.max_in_flight = max_in_flight;
-        self
-    }
-
-    /// The watchdog's soft deadline (5 s unless set): hooks running longer are reported.
-    pub fn soft_deadline(mut self, deadline: Duration) -> Self {
-        self.soft_deadline = deadline;
-        self
-    }
-
-    /// How long a stop waits for cancelled async background tasks to end before it aborts and
-    /// reports them (5 s unless set; `Duration::MAX` waits as long as they take).
-    pub fn task_stop_timeout(mut self, timeout: Duration) -> Self {
-        self.task_stop_timeout = timeout;
-        self
-    }
-
-    /// Builds the engine.
-    pub fn build(self) -> Engine {
-        let runtime = self.runtime.unwrap_or_else(EngineRuntime::owned);
-        let mut engine = Engine::with_bridge(AsyncBridge::new(
-            runtime,
-            self.hook_timeout,
-            self.max_in_flight,
-            self.soft_deadline,
-        ));
-        engine.async_tasks.stop_timeout = self.task_stop_timeout;
-        engine
-    }
-}
-
-impl Default for Engine {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Engine {
-    /// An engine with an empty world, the root kind registered, and its own current-thread
-    /// tokio runtime for async hook work. Inside async code (a `#[tokio::test]`, a
-    /// `#[tokio::main]`) use the `_async` operations: their futures run on the runtime awaiting
-    /// them (see [`EngineRuntime`]).
-    pub fn new() -> Self {
-        EngineBuilder::default().build()
-    }
-
-    /// A builder, to choose the runtime and async limits.
-    pub fn builder() -> EngineBuilder {
-        EngineBuilder::default()
-    }
-
-    fn with_bridge(bridge: AsyncBridge) -> Self {
+    /// Puts an engine together from what its builder gathered; `setup` runs the plugins' world
+    /// setup once the core's resources exist.
+    pub(crate) fn assemble(
+        bridge: AsyncBridge,
+        steps: PhaseSteps,
+        plugins: Vec<Arc<str>>,
+        setup: impl FnOnce(&mut World),
+    ) -> Self {
         let mut world = World::new();
         world.init_resource::<HookFailures>();
         world.init_resource::<PhaseContext>();
         world.init_resource::<HookFutures>();
         world.init_resource::<HookProgress>();
-        let running = RunningHooks::default();
-        world.insert_resource(running.clone());
+        world.insert_resource(RunningHooks::default());
         world.insert_resource(bridge.stop_handle().clone());
-        let watchdog = WatchdogThread::start(running, bridge.soft_deadline());
+        world.insert_resource(bridge.engine_async());
         world.insert_resource(FallbackErrorHandler(capture_system_error));
         crate::operation_despawns::install(&mut world);
         let mut kinds = KindRegistry::default();
@@ -282,6 +186,7 @@ impl Engine {
             .expect("the root kind registers");
         let transitions = Transitions::new(&mut world);
         let services = world.query_filtered();
+        setup(&mut world);
         Self {
             world,
             kinds,
@@ -294,10 +199,24 @@ impl Engine {
             pending_stops: PendingStops::default(),
             withdrawn: Vec::new(),
             abandoned: false,
-            background: Default::default(),
-            async_tasks: Default::default(),
-            _watchdog: watchdog,
+            steps,
+            plugins,
         }
+    }
+
+    /// The names of the plugins this engine was built with, in the order they were added.
+    pub fn plugins(&self) -> &[Arc<str>] {
+        &self.plugins
+    }
+
+    /// Whether this engine was built with a plugin called `name`.
+    pub fn has_plugin(&self, name: &str) -> bool {
+        self.plugins.iter().any(|added| &**added == name)
+    }
+
+    /// The names of the steps registered at `at`, in the order they run.
+    pub fn phase_steps(&self, at: PhaseStep) -> Vec<Arc<str>> {
+        self.steps.names(at)
     }
 
     /// The world holding the services.
@@ -856,11 +775,31 @@ impl Engine {
         match self.world.get_mut::<LifecycleFlags>(entity) {
             Some(mut flags) => {
                 flags.set_stop_requested(true);
-                self.wind_down_async_tasks(&[entity]);
+                self.stop_requested(&[entity]);
                 true
             }
             None => false,
         }
+    }
+
+    /// Sets the stop-requested flag of `services` (those that are services), then runs the
+    /// `StopRequested` steps once for them.
+    pub(crate) fn request_stops(&mut self, services: &[Entity]) {
+        for &entity in services {
+            if let Some(mut flags) = self.world.get_mut::<LifecycleFlags>(entity) {
+                flags.set_stop_requested(true);
+            }
+        }
+        self.stop_requested(services);
+    }
+
+    /// Runs the `StopRequested` steps for services whose stop-requested flag was just set.
+    pub(crate) fn stop_requested(&mut self, services: &[Entity]) {
+        if services.is_empty() || !self.steps.has(PhaseStep::StopRequested) {
+            return;
+        }
+        let context = StepContext::list(PhaseStep::StopRequested, None, services);
+        self.steps.run_sync(&mut self.world, context);
     }
 
     /// A service's state.

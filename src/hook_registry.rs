@@ -13,6 +13,7 @@ use lifecycle_ecs_components::{HookInfo, HookType, ServiceKind, UnsupportedHookE
 use lifecycle_ecs_systems::{ActiveHook, HookProgress, enter_hook, exit_hook};
 
 use crate::kind_registry::{KindError, KindInfo};
+use crate::plugin_error::PluginMissingError;
 
 /// The label of the schedule that runs every hook of one hook type.
 ///
@@ -45,6 +46,10 @@ pub enum HookRegistrationError {
     /// `attach_hook` named an entity that is not a service.
     #[error("{0} is not a service (it has no `Lifecycle`)")]
     NotAService(Entity),
+    /// The hook needs a plugin the engine was built without (a background task on a bare
+    /// engine).
+    #[error(transparent)]
+    PluginMissing(#[from] PluginMissingError),
 }
 
 /// The name AIPerf would give a hook: its function's last path segment.

@@ -70,7 +70,12 @@ mod async_task_driver;
 mod attach_child_error;
 mod attached_hooks;
 mod background;
+mod background_common;
 mod background_futures;
+mod background_plugin;
+mod builder;
+mod control_plugin;
+mod default_plugins;
 mod describe;
 mod due_buckets;
 mod engine;
@@ -87,8 +92,11 @@ pub mod limits;
 pub mod messaging;
 mod operation_despawns;
 mod operation_scope;
+mod overdue;
 mod owned_runtime;
 mod phase_guard;
+pub mod phase_step;
+mod plugin_error;
 mod report;
 mod run_loop;
 mod runtime;
@@ -100,6 +108,8 @@ mod signals;
 mod spawn_error;
 mod state_watch;
 mod stop_handle;
+mod stop_requests;
+mod task_context;
 mod tree_walk;
 mod watchdog;
 
@@ -112,12 +122,18 @@ pub use async_background::{AbandonedTask, DEFAULT_TASK_STOP_TIMEOUT, TaskContext
 pub use attach_child_error::{AttachChildError, ChildToAttach, MAX_TREE_DEPTH};
 pub use attached_hooks::HookOutput;
 pub use background::TickReport;
-pub use engine::{Engine, EngineBuilder, HookConfig};
+pub use background_plugin::BackgroundPlugin;
+pub use builder::{EngineBuilder, EnginePlugin, EngineSettings};
+pub use control_plugin::ControlPlugin;
+pub use default_plugins::built_in_plugins;
+pub use engine::{Engine, HookConfig};
 pub use hook_listing::HookParamsError;
 pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
 pub use owned_runtime::OwnedRuntime;
+pub use phase_step::{PhaseStep, StepContext, StepFuture};
+pub use plugin_error::{PluginError, PluginMissingError};
 pub use report::OperationFailedError;
 pub use report::{FailedService, InitializeAndStartReport, OperationReport};
 pub use run_loop::{RunEnd, SignalledRun};
@@ -128,8 +144,10 @@ pub use selection::Selection;
 pub use shutdown::{DEFAULT_SHUTDOWN_BUDGET, ShutdownReport, termination_signal};
 pub use signals::TerminationSignals;
 pub use spawn_error::SpawnError;
+pub use state_watch::StateWatchPlugin;
 pub use state_watch::{StateWatch, WaitError};
 pub use stop_handle::{PendingStops, StopHandle};
+pub use watchdog::WatchdogPlugin;
 
 pub use bevy_ecs;
 pub use lifecycle_ecs_components as components;
@@ -141,9 +159,10 @@ pub use lifecycle_ecs_systems::{ActiveHook, HookTasks, PhaseContext, StateChange
 pub mod prelude {
     #[doc(hidden)]
     pub use crate::{
-        BackgroundTaskParams, Engine, ExitErrorInfo, HookConfig, HookError, HookFailures,
-        HookTasks, HookType, Lifecycle, LifecycleFlags, LifecycleState, Operation, OperationReport,
-        RunEnd, Selection, ServiceId, ServiceKind, StateChange, StopHandle, Targets, TaskContext,
+        BackgroundTaskParams, Engine, EngineBuilder, EnginePlugin, ExitErrorInfo, HookConfig,
+        HookError, HookFailures, HookTasks, HookType, Lifecycle, LifecycleFlags, LifecycleState,
+        Operation, OperationReport, RunEnd, Selection, ServiceId, ServiceKind, StateChange,
+        StopHandle, Targets, TaskContext,
     };
     #[doc(hidden)]
     pub use crate::{OperationError, try_operation, try_operation_async};

@@ -15,8 +15,6 @@ use bevy_ecs::system::{Query, ResMut, SystemChangeTick};
 use bevy_ecs::world::{Ref, World};
 use lifecycle_ecs_components::{Lifecycle, LifecycleState, Operation};
 
-use crate::engine::Engine;
-
 /// A service despawned during an operation.
 pub(crate) struct Despawned {
     pub(crate) entity: Entity,
@@ -66,23 +64,21 @@ fn record_despawn(
     });
 }
 
-impl Engine {
-    /// Starts recording the despawns of `operation`, about to run.
-    pub(crate) fn watch_despawns(&mut self, operation: Operation) {
-        // Every state change from now on is newer than `since`.
-        let since = self.world.increment_change_tick();
-        let mut despawns = self.world.resource_mut::<OperationDespawns>();
-        despawns.despawned.clear();
-        despawns.watching = Some(Watching {
-            since,
-            final_state: operation.final_state(),
-        });
-    }
+/// Starts recording the despawns of `operation`, about to run.
+pub(crate) fn watch(world: &mut World, operation: Operation) {
+    // Every state change from now on is newer than `since`.
+    let since = world.increment_change_tick();
+    let mut despawns = world.resource_mut::<OperationDespawns>();
+    despawns.despawned.clear();
+    despawns.watching = Some(Watching {
+        since,
+        final_state: operation.final_state(),
+    });
+}
 
-    /// Stops recording; the services despawned since [`watch_despawns`](Self::watch_despawns).
-    pub(crate) fn take_despawns(&mut self) -> Vec<Despawned> {
-        let mut despawns = self.world.resource_mut::<OperationDespawns>();
-        despawns.watching = None;
-        std::mem::take(&mut despawns.despawned)
-    }
+/// Stops recording; the services despawned since [`watch`].
+pub(crate) fn take(world: &mut World) -> Vec<Despawned> {
+    let mut despawns = world.resource_mut::<OperationDespawns>();
+    despawns.watching = None;
+    std::mem::take(&mut despawns.despawned)
 }

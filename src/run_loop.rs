@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::deadline::{from_now, sleep_until};
 use crate::engine::Engine;
+use crate::phase_step::{PhaseStep, StepContext};
 use crate::shutdown::ShutdownReport;
 use crate::signals::TerminationSignals;
 
@@ -115,8 +116,8 @@ impl Engine {
             if end.is_some_and(|end| Instant::now() >= end) {
                 return RunEnd::Completed;
             }
-            self.tick_async().await;
-            let next = match (self.next_background_due(), end) {
+            let due = self.run_loop_tick().await;
+            let next = match (due, end) {
                 (Some(due), Some(end)) => Some(due.min(end)),
                 (due, end) => due.or(end),
             };
@@ -128,6 +129,20 @@ impl Engine {
                 () = sleep => {}
             }
         }
+    }
+
+    /// Runs the plugins' `RunLoopTick` steps; the earliest wake-up they asked for.
+    async fn run_loop_tick(&mut self) -> Option<Instant> {
+        if !self.steps.has(PhaseStep::RunLoopTick) {
+            return None;
+        }
+        let wake_at = std::sync::Mutex::new(None);
+        self.steps
+            .run(&mut self.world, StepContext::tick(&wake_at))
+            .await;
+        wake_at
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether every service is STOPPED or FAILED.

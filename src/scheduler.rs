@@ -36,6 +36,7 @@ use crate::abandoned_operation::OperationGuard;
 use crate::engine::Engine;
 use crate::failure_log::FailureLog;
 use crate::phase_guard::PhaseGuard;
+use crate::phase_step::{PhaseStep, StepContext};
 use crate::report::{FailedService, InitializeAndStartReport, OperationReport};
 use crate::selection::Selection;
 
@@ -311,8 +312,11 @@ impl Engine {
         // The phases read their failures back: the window must not drop them meanwhile.
         let failures_hold = self.world.resource::<HookFailures>().hold();
         self.collect_stop_requests();
-        self.collect_background_results();
-        self.watch_despawns(operation);
+        if self.steps.has(PhaseStep::BeforeOperation) {
+            let context = StepContext::global(PhaseStep::BeforeOperation, Some(operation));
+            self.steps.run(&mut self.world, context).await;
+        }
+        crate::operation_despawns::watch(&mut self.world, operation);
         let mut run = Run {
             report: OperationReport::new(operation),
             pending: BTreeMap::new(),
@@ -377,7 +381,7 @@ impl Engine {
                 operation.verb()
             );
         }
-        self.publish_watched();
+        self.after_operation(operation);
         self.world
             .resource_mut::<HookFailures>()
             .release(failures_hold);
@@ -523,12 +527,11 @@ impl Engine {
         run: &mut Run,
     ) -> Vec<Entity> {
         let hook_type = operation.hook_type();
+        // The plugins' start step (background tasks are launched here, before children).
+        self.run_batch_steps(PhaseStep::PhaseStart, operation, &batch)
+            .await;
         match operation {
             Operation::Initialize | Operation::Start => {
-                if operation == Operation::Start {
-                    // The root kind's built-in start hook: background tasks, before children.
-                    self.schedule_background_tasks(&batch);
-                }
                 self.children_step(operation, &batch, all, run).await;
                 self.run_kind_hooks(hook_type, &batch).await;
                 self.run_attached_hooks(hook_type, &batch);
@@ -537,10 +540,11 @@ impl Engine {
                 self.run_attached_hooks(hook_type, &batch);
                 self.run_kind_hooks(hook_type, &batch).await;
                 self.children_step(operation, &batch, all, run).await;
-                // The root kind's built-in stop hook: background tasks end after the children.
-                self.end_background_tasks(&batch).await;
             }
         }
+        // The plugins' end step (background tasks end here, after the children stopped).
+        self.run_batch_steps(PhaseStep::PhaseEnd, operation, &batch)
+            .await;
         self.settle(operation, batch, phase_start, run).await
     }
 
@@ -640,17 +644,6 @@ impl Engine {
         }
     }
 
-    /// The services of a batch, as a list (only needed off the hot path).
-    pub(crate) fn batch_entities(&mut self, batch: &Batch) -> Vec<Entity> {
-        match &batch.members {
-            Members::Sparse { list, .. } => list.clone(),
-            Members::Dense(_) => {
-                self.transitions
-                    .collect_dense(&mut self.world, batch.depth, batch.state)
-            }
-        }
-    }
-
     fn in_batch(&self, entity: Entity, state: LifecycleState, depth: u8) -> bool {
         self.world.get::<LifecycleState>(entity) == Some(&state)
             && self
@@ -742,7 +735,33 @@ impl Engine {
             );
         }
         self.pending_stops.merge(result.stops);
+        if self.steps.has(PhaseStep::Barrier) {
+            let operation = self.world.resource::<PhaseContext>().operation();
+            let context = StepContext::global(PhaseStep::Barrier, operation);
+            self.steps.run(&mut self.world, context).await;
+        }
         true
+    }
+
+    /// Runs the plugins' steps at `step` for `batch` (once per batch, never per service).
+    async fn run_batch_steps(&mut self, step: PhaseStep, operation: Operation, batch: &Batch) {
+        if batch.is_empty() || !self.steps.has(step) {
+            return;
+        }
+        let context = match &batch.members {
+            Members::Dense(_) => StepContext::dense(step, operation, batch.depth, batch.state),
+            Members::Sparse { list, .. } => StepContext::list(step, Some(operation), list),
+        };
+        self.steps.run(&mut self.world, context).await;
+    }
+
+    /// Runs the plugins' `AfterOperation` steps (sync: they also run when an operation's future
+    /// is dropped).
+    pub(crate) fn after_operation(&mut self, operation: Operation) {
+        if self.steps.has(PhaseStep::AfterOperation) {
+            let context = StepContext::global(PhaseStep::AfterOperation, Some(operation));
+            self.steps.run_sync(&mut self.world, context);
+        }
     }
 
     /// Takes the stop requests that arrived through the [`StopHandle`](crate::StopHandle).
@@ -1073,9 +1092,7 @@ impl Engine {
         // Failed services leave the transient state first, so the final move (possibly a dense
         // scan) sees only the successful ones.
         self.set_states(&failed_entities, LifecycleState::Stopping);
-        for &entity in &failed_entities {
-            self.request_stop(entity);
-        }
+        self.request_stops(&failed_entities);
         let mut moved = self.move_batch(&batch, final_state, mark);
         let mut late = Vec::new();
         if state_hooks {
@@ -1090,9 +1107,7 @@ impl Engine {
             late = self.failed_since(since, final_state, depth);
             let late_entities: Vec<Entity> = late.iter().map(|failure| failure.entity).collect();
             self.set_states(&late_entities, LifecycleState::Stopping);
-            for &entity in &late_entities {
-                self.request_stop(entity);
-            }
+            self.request_stops(&late_entities);
             self.mark_batch(&finished, final_state, operation);
             moved -= late.len();
         }
@@ -1204,9 +1219,7 @@ impl Engine {
         if services.is_empty() {
             return Vec::new();
         }
-        for &entity in &services {
-            self.request_stop(entity);
-        }
+        self.request_stops(&services);
         if self.has_state_change_hooks() {
             self.fire_state_change(Changed::List(&services), from, LifecycleState::Stopping)
                 .await;
@@ -1287,10 +1300,11 @@ impl Engine {
         run.fail_path += 1;
         self.children_step(Operation::Stop, &batch, false, run)
             .await;
-        self.end_background_tasks(&batch).await;
+        self.run_batch_steps(PhaseStep::PhaseEnd, Operation::Stop, &batch)
+            .await;
         run.fail_path -= 1;
+        self.request_stops(&services);
         for &entity in &services {
-            self.request_stop(entity);
             let error = self.abandoned_stop_error(entity);
             self.push_exit_error(entity, error);
         }
@@ -1309,7 +1323,7 @@ impl Engine {
     /// Lists the services despawned while the operation ran in `despawned`, and nowhere else:
     /// out of the other lists, and out of `moved` if they had reached the final state.
     fn count_despawned(&mut self, run: &mut Run) {
-        let despawned = self.take_despawns();
+        let despawned = crate::operation_despawns::take(&mut self.world);
         if despawned.is_empty() {
             return;
         }

@@ -5,10 +5,36 @@ use bevy_ecs::lifecycle::Despawn;
 use bevy_ecs::observer::On;
 use bevy_ecs::resource::Resource;
 use bevy_ecs::system::ResMut;
+use bevy_ecs::world::World;
 use lifecycle_ecs_components::{Lifecycle, LifecycleFlags, LifecycleState, ServiceId};
 use tokio::sync::watch;
 
+use crate::builder::{EngineBuilder, EnginePlugin};
 use crate::engine::Engine;
+use crate::phase_step::{PhaseStep, StepContext};
+
+/// The state-watch plugin: [`Engine::watch`] handles, published after every operation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StateWatchPlugin;
+
+impl EnginePlugin for StateWatchPlugin {
+    fn build(&self, builder: &mut EngineBuilder) {
+        builder.init_resource::<StateWatchInstalled>();
+        builder.add_step(
+            PhaseStep::AfterOperation,
+            "state_watch::publish",
+            publish_watched,
+        );
+    }
+
+    fn name(&self) -> &str {
+        "state_watch"
+    }
+}
+
+/// Marks an engine built with the [`StateWatchPlugin`].
+#[derive(Resource, Default)]
+struct StateWatchInstalled;
 
 /// A service's state as the engine last published it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +142,8 @@ impl StateWatch {
 }
 
 impl Engine {
-    /// A handle to await `entity`'s state from async code (`None` if it is not a service).
+    /// A handle to await `entity`'s state from async code (`None` if it is not a service, or if
+    /// the engine has no [`StateWatchPlugin`]: nothing would publish its states).
     ///
     /// # Example
     /// ```
@@ -134,6 +161,9 @@ impl Engine {
     /// assert_eq!(waiter.join().unwrap(), Ok(()));
     /// ```
     pub fn watch(&mut self, entity: Entity) -> Option<StateWatch> {
+        if !self.world.contains_resource::<StateWatchInstalled>() {
+            return None;
+        }
         let snapshot = self.snapshot(entity)?;
         let service = *self.service_id(entity)?;
         if !self.world.contains_resource::<Watchers>() {
@@ -160,45 +190,44 @@ impl Engine {
             despawned: false,
         })
     }
+}
 
-    /// Publishes the state of every watched service; forgets watches nobody holds any more.
-    pub(crate) fn publish_watched(&mut self) {
-        if self
-            .world
-            .get_resource::<Watchers>()
-            .is_none_or(|watchers| watchers.0.is_empty())
-        {
-            return;
-        }
-        self.world
-            .resource_scope(|world, mut watchers: bevy_ecs::world::Mut<Watchers>| {
-                watchers.0.retain(|&entity, sender| {
-                    if sender.is_closed() {
-                        return false;
-                    }
-                    let snapshot = world
-                        .get::<LifecycleState>(entity)
-                        .zip(world.get::<LifecycleFlags>(entity));
-                    let Some((&state, &flags)) = snapshot else {
-                        // No longer a service (its lifecycle components were removed): as
-                        // good as despawned.
-                        mark_despawned(sender);
-                        return false;
-                    };
-                    let snapshot = Snapshot {
-                        state,
-                        flags,
-                        despawned: false,
-                    };
-                    sender.send_if_modified(|current| {
-                        let changed = *current != snapshot;
-                        *current = snapshot;
-                        changed
-                    });
-                    true
-                });
-            });
+/// Publishes the state of every watched service; forgets watches nobody holds any more (the
+/// plugin's `AfterOperation` step).
+fn publish_watched(world: &mut World, _step: StepContext<'_>) {
+    if world
+        .get_resource::<Watchers>()
+        .is_none_or(|watchers| watchers.0.is_empty())
+    {
+        return;
     }
+    world.resource_scope(|world, mut watchers: bevy_ecs::world::Mut<Watchers>| {
+        watchers.0.retain(|&entity, sender| {
+            if sender.is_closed() {
+                return false;
+            }
+            let snapshot = world
+                .get::<LifecycleState>(entity)
+                .zip(world.get::<LifecycleFlags>(entity));
+            let Some((&state, &flags)) = snapshot else {
+                // No longer a service (its lifecycle components were removed): as
+                // good as despawned.
+                mark_despawned(sender);
+                return false;
+            };
+            let snapshot = Snapshot {
+                state,
+                flags,
+                despawned: false,
+            };
+            sender.send_if_modified(|current| {
+                let changed = *current != snapshot;
+                *current = snapshot;
+                changed
+            });
+            true
+        });
+    });
 }
 
 /// The watched services, each with the sender its watches subscribe to (a resource, created by

@@ -1,4 +1,7 @@
 //! Asking services to stop from anywhere: the [`StopHandle`] and the engine's pending requests.
+//!
+//! Plain data, low in the crate: the scheduler takes requests inside phases, and the control
+//! plugin's methods carry them out.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -6,10 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use bevy_ecs::entity::{Entity, EntityHashSet};
 use bevy_ecs::resource::Resource;
 use tokio::sync::Notify;
-
-use crate::engine::Engine;
-use crate::report::OperationReport;
-use crate::selection::Selection;
 
 /// Stop requests not yet carried out: each service at most once, however often it was asked.
 ///
@@ -108,13 +107,13 @@ struct StopShared {
 /// tokio task, a hook (it is also a resource: `Res<StopHandle>`) or a signal handler.
 ///
 /// The engine is `&mut` while an operation runs, so code outside it cannot call
-/// [`Engine::stop`] then; the handle queues the request and wakes the engine:
+/// [`Engine::stop`](crate::Engine::stop) then; the handle queues the request and wakes the engine:
 /// - a service in the middle of an `initialize` or `start` phase has its hook futures
 ///   **cancelled** (dropped; listed in [`OperationReport::cancelled`], not as failures), runs no
 ///   further hook of that phase, skips the phase's final state and takes the stop path (ON_STOP
 ///   hooks, children) to STOPPED;
-/// - any other request is carried out by the run loop ([`Engine::run`]) or
-///   [`Engine::process_stop_requests`].
+/// - any other request is carried out by the run loop ([`Engine::run`](crate::Engine::run)) or
+///   [`Engine::process_stop_requests`](crate::Engine::process_stop_requests).
 ///
 /// A `stop` phase is never cancelled: its hooks are the clean-up.
 ///
@@ -169,8 +168,8 @@ impl StopHandle {
     /// Asks every service to stop: the services that exist when the request is carried out.
     ///
     /// Services in the middle of an `initialize` or `start` phase leave it at once (see above);
-    /// the others are stopped by the next stop of every service ([`Engine::run`],
-    /// [`Engine::process_stop_requests`], or any `stop(Selection::All)`). That stop carries the
+    /// the others are stopped by the next stop of every service ([`Engine::run`](crate::Engine::run),
+    /// [`Engine::process_stop_requests`](crate::Engine::process_stop_requests), or any `stop(Selection::All)`). That stop carries the
     /// request out: services spawned after it are not affected.
     pub fn stop_all(&self) {
         self.request(PendingStops::add_all);
@@ -204,53 +203,6 @@ impl StopHandle {
                 .unwrap_or_else(PoisonError::into_inner),
         );
         (!taken.is_empty()).then_some(taken)
-    }
-}
-
-impl Engine {
-    /// The handle that asks this engine to stop services from anywhere (also the `StopHandle`
-    /// resource hooks can read).
-    pub fn stop_handle(&self) -> StopHandle {
-        self.bridge.stop_handle().clone()
-    }
-
-    /// Stop requests not carried out yet (taking the ones that just arrived).
-    pub fn pending_stops(&mut self) -> &PendingStops {
-        self.collect_stop_requests();
-        &self.pending_stops
-    }
-
-    /// Carries out the pending stop requests: a stop of every service if one asked for all,
-    /// else of the services asked for. `None` if nothing was requested.
-    ///
-    /// # Panics
-    /// Panics if a stop hook's futures must be awaited while the calling thread is in a current-thread tokio
-    /// runtime's context (use [`process_stop_requests_async`](Self::process_stop_requests_async) there); see [`EngineRuntime::block_on`](crate::EngineRuntime::block_on).
-    pub fn process_stop_requests(&mut self) -> Option<OperationReport> {
-        let runtime = self.bridge.runtime().clone();
-        runtime.block_on_for(
-            "`Engine::process_stop_requests_async().await`",
-            self.process_stop_requests_async(),
-        )
-    }
-
-    /// [`process_stop_requests`](Self::process_stop_requests) for async code.
-    ///
-    /// # Cancel safety
-    /// As [`stop_async`](Self::stop_async). The requests stay pending until the stop carries
-    /// them out, so a dropped call loses none: the next call stops what is left.
-    pub async fn process_stop_requests_async(&mut self) -> Option<OperationReport> {
-        self.collect_stop_requests();
-        if self.pending_stops.is_empty() {
-            return None;
-        }
-        // The stop forgets the requests it carries out (see `run_operation_async`).
-        let selection = if self.pending_stops.all() {
-            Selection::All
-        } else {
-            Selection::Many(self.pending_stops.services().to_vec())
-        };
-        Some(self.stop_async(selection).await)
     }
 }
 

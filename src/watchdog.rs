@@ -10,19 +10,43 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use lifecycle_ecs_systems::{RunningHook, RunningHooks};
+use bevy_ecs::resource::Resource;
+use lifecycle_ecs_systems::RunningHooks;
 
+use crate::builder::{EngineBuilder, EnginePlugin};
 use crate::engine::Engine;
+use crate::overdue::warn_overdue;
+
+/// The watchdog plugin: a thread reporting sync hooks past the soft deadline
+/// ([`EngineBuilder::soft_deadline`]). Its thread lives in a World resource and is stopped and
+/// joined when the engine is dropped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WatchdogPlugin;
+
+impl EnginePlugin for WatchdogPlugin {
+    fn build(&self, builder: &mut EngineBuilder) {
+        builder.on_build(|world, settings| {
+            let running = world.resource::<RunningHooks>().clone();
+            let thread = WatchdogThread::start(running, settings.soft_deadline());
+            world.insert_resource(thread);
+        });
+    }
+
+    fn name(&self) -> &str {
+        "watchdog"
+    }
+}
 
 /// The thread watching sync hooks; stopped and joined when the engine is dropped.
-pub(crate) struct WatchdogThread {
+#[derive(Resource)]
+struct WatchdogThread {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl WatchdogThread {
     /// Starts watching `running` for sync hooks past `deadline`.
-    pub(crate) fn start(running: RunningHooks, deadline: Duration) -> Self {
+    fn start(running: RunningHooks, deadline: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let poll = (deadline / 4).clamp(Duration::from_millis(1), Duration::from_millis(250));
@@ -65,36 +89,11 @@ impl Engine {
     pub fn running_hooks(&self) -> RunningHooks {
         self.world.resource::<RunningHooks>().clone()
     }
-}
 
-/// Logs one warning per hook future running longer than `deadline` (the async bridge calls this
-/// at each soft deadline while it waits).
-pub(crate) fn report_overdue_futures(running: &RunningHooks, deadline: Duration) {
-    for hook in running.snapshot() {
-        if hook.elapsed >= deadline && hook.service_id.is_some() {
-            warn_overdue(&hook);
-        }
-    }
-}
-
-/// The watchdog's warning about one hook past the soft deadline.
-fn warn_overdue(hook: &RunningHook) {
-    let elapsed = hook.elapsed.as_secs_f64();
-    match hook.service_id {
-        Some(service) => tracing::warn!(
-            service = %service,
-            kind = hook.kind,
-            hook = %hook.hook,
-            hook_type = %hook.hook_type,
-            elapsed_s = elapsed,
-            "hook still running after {elapsed:.1}s"
-        ),
-        None => tracing::warn!(
-            kind = hook.kind,
-            hook = %hook.hook,
-            hook_type = %hook.hook_type,
-            elapsed_s = elapsed,
-            "sync hook still running after {elapsed:.1}s (it cannot be interrupted)"
-        ),
+    /// Whether a watchdog thread watches this engine's sync hooks (the [`WatchdogPlugin`]).
+    pub fn has_watchdog(&self) -> bool {
+        self.world
+            .get_resource::<WatchdogThread>()
+            .is_some_and(|watchdog| watchdog.thread.is_some())
     }
 }
