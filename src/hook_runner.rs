@@ -6,6 +6,8 @@ use bevy_ecs::entity::Entity;
 use lifecycle_ecs_components::{HookFailure, HookFailures, HookType};
 use lifecycle_ecs_systems::PhaseContext;
 
+use tracing::Instrument;
+
 use crate::engine::Engine;
 use crate::selection::Selection;
 
@@ -65,10 +67,19 @@ impl Engine {
         hook_type: HookType,
         selection: impl Into<Selection>,
     ) -> Vec<HookFailure> {
-        let _span = tracing::debug_span!("run_hooks", hook_type = %hook_type).entered();
+        let span = tracing::debug_span!("run_hooks", hook_type = %hook_type);
+        self.run_hooks_inner(hook_type, selection.into())
+            .instrument(span)
+            .await
+    }
+
+    async fn run_hooks_inner(
+        &mut self,
+        hook_type: HookType,
+        selection: Selection,
+    ) -> Vec<HookFailure> {
         let hold = self.world.resource::<HookFailures>().hold();
         let start = self.world.resource::<HookFailures>().mark();
-        let selection = selection.into();
         if self.hooks.has(hook_type) {
             let mut context = self.world.resource_mut::<PhaseContext>();
             match &selection {

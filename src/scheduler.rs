@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
+use tracing::Instrument;
 
 use bevy_ecs::entity::{Entity, EntityHashMap, EntityHashSet};
 use lifecycle_ecs_components::{
@@ -297,7 +298,11 @@ impl Engine {
         selection: Selection,
     ) -> OperationReport {
         let mut engine = OperationGuard::new(self, operation);
-        let report = engine.run_operation(operation, selection).await;
+        let span = tracing::info_span!("operation", operation = operation.verb());
+        let report = engine
+            .run_operation(operation, selection)
+            .instrument(span)
+            .await;
         engine.finish();
         report
     }
@@ -308,7 +313,6 @@ impl Engine {
         selection: Selection,
     ) -> OperationReport {
         let started = Instant::now();
-        let _span = tracing::info_span!("operation", operation = operation.verb()).entered();
         // The phases read their failures back: the window must not drop them meanwhile.
         let failures_hold = self.world.resource::<HookFailures>().hold();
         self.collect_stop_requests();

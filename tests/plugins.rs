@@ -59,7 +59,9 @@ fn take_log(engine: &mut Engine) -> Vec<String> {
 fn steps_run_in_aiperf_operation_order_once_per_batch() {
     let mut engine = Engine::builder().add_plugin(recorder).build();
     for hook_type in [HookType::OnInit, HookType::OnStart, HookType::OnStop] {
-        engine.add_hook::<Lifecycle, _>(hook_type, log_hook).unwrap();
+        engine
+            .add_hook::<Lifecycle, _>(hook_type, log_hook)
+            .unwrap();
     }
     let parent = engine.spawn(Lifecycle);
     engine.spawn_children(parent, Lifecycle, 3).unwrap();
@@ -110,7 +112,11 @@ fn steps_run_in_aiperf_operation_order_once_per_batch() {
 fn built_in_steps_are_registered_in_order_and_user_steps_follow() {
     let engine = Engine::builder().add_plugin(recorder).build();
     assert_eq!(
-        engine.plugins().iter().map(|name| &**name).collect::<Vec<_>>()[..4],
+        engine
+            .plugins()
+            .iter()
+            .map(|name| &**name)
+            .collect::<Vec<_>>()[..4],
         ["background", "watchdog", "state_watch", "control"]
     );
     let names = |at| {
@@ -124,7 +130,10 @@ fn built_in_steps_are_registered_in_order_and_user_steps_follow() {
         names(PhaseStep::BeforeOperation),
         ["background::collect_results", "record"]
     );
-    assert_eq!(names(PhaseStep::PhaseStart), ["background::launch", "record"]);
+    assert_eq!(
+        names(PhaseStep::PhaseStart),
+        ["background::launch", "record"]
+    );
     assert_eq!(names(PhaseStep::PhaseEnd), ["background::end", "record"]);
     assert_eq!(
         names(PhaseStep::AfterOperation),
@@ -176,9 +185,17 @@ fn a_typed_plugin_adds_an_async_step_at_each_barrier() {
         .unwrap();
     engine.spawn_batch(Lifecycle, 5);
     assert_eq!(engine.initialize(Selection::All).moved, 5);
-    assert_eq!(engine.world().resource::<Barriers>().0, 1, "one barrier per batch");
+    assert_eq!(
+        engine.world().resource::<Barriers>().0,
+        1,
+        "one barrier per batch"
+    );
     assert_eq!(engine.start(Selection::All).moved, 5);
-    assert_eq!(engine.world().resource::<Barriers>().0, 1, "no futures, no barrier");
+    assert_eq!(
+        engine.world().resource::<Barriers>().0,
+        1,
+        "no futures, no barrier"
+    );
 }
 
 #[test]
@@ -253,7 +270,10 @@ fn a_bare_engine_has_no_features_but_runs_lifecycles() {
     assert_eq!(engine.initialize(Selection::All).moved, 10);
     assert_eq!(engine.start(Selection::All).moved, 10);
     engine.stop_handle().stop(services[3]);
-    assert_eq!(engine.process_stop_requests().map(|report| report.moved), Some(1));
+    assert_eq!(
+        engine.process_stop_requests().map(|report| report.moved),
+        Some(1)
+    );
     assert_eq!(engine.stop(Selection::All).moved, 9);
     assert_eq!(engine.tick().runs, 0);
     assert!(
