@@ -13,7 +13,7 @@
 //! - A service's task starts with the root kind's built-in ON_START step (before its children
 //!   start) and ends with the built-in ON_STOP step (after its children stopped). A service
 //!   started with its stop already requested gets no task.
-//! - Setting the stop-requested flag by hand ([`Engine::request_stop`], AIPerf's
+//! - Setting the stop-requested flag by hand ([`Engine::set_stop_requested`], AIPerf's
 //!   `stop_requested = True`) ends the task at its next iteration check: its token is cancelled,
 //!   a service waiting for its next run ends at once, a run in progress is its last (its result
 //!   is ignored). Nothing awaits it (no stop runs).

@@ -25,7 +25,7 @@
 //! - a failed run is recorded in [`HookFailures`] (it does not fail the service, as in AIPerf); with
 //!   `stop_on_error` the task stops for that service, else it runs again at its next tick;
 //! - `TaskInterval::Once` runs until its first success (AIPerf's `interval=None`), 1 ms apart;
-//! - no new run starts for a service whose stop was requested (by [`Engine::request_stop`] too)
+//! - no new run starts for a service whose stop was requested (by [`Engine::set_stop_requested`] too)
 //!   or that is not RUNNING; a despawned service's timer ends at the engine's next step.
 //!
 //! Time is `tokio::time::Instant`, so tests drive it on tokio's paused clock.

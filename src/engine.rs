@@ -771,7 +771,7 @@ impl Engine {
     /// Sets a service's stop-requested flag by hand (AIPerf's `stop_requested = True`): a later
     /// `stop` is then ignored, and its background tasks end at their next iteration check (see
     /// [`async_background`](crate::async_background)). Returns `false` if `entity` is not a service.
-    pub fn request_stop(&mut self, entity: Entity) -> bool {
+    pub fn set_stop_requested(&mut self, entity: Entity) -> bool {
         match self.world.get_mut::<LifecycleFlags>(entity) {
             Some(mut flags) => {
                 flags.set_stop_requested(true);
@@ -780,6 +780,16 @@ impl Engine {
             }
             None => false,
         }
+    }
+
+    /// The old name of [`set_stop_requested`](Self::set_stop_requested): it does not request a
+    /// stop (a later `stop` is ignored), so it was renamed.
+    #[deprecated(
+        since = "0.1.0",
+        note = "renamed to `set_stop_requested` (it does not stop the service)"
+    )]
+    pub fn request_stop(&mut self, entity: Entity) -> bool {
+        self.set_stop_requested(entity)
     }
 
     /// Sets the stop-requested flag of `services` (those that are services), then runs the

@@ -16,7 +16,7 @@
 //!
 //! `Barrier` runs inside a phase each time the hook futures a hook handed over have finished (the
 //! stop requests that arrived meanwhile are taken just before it); `StopRequested` runs when the
-//! scheduler (or [`Engine::request_stop`](crate::Engine::request_stop)) sets services'
+//! scheduler (or [`Engine::set_stop_requested`](crate::Engine::set_stop_requested)) sets services'
 //! stop-requested flag; `RunLoopTick` runs at every wake-up of the run loop (and of `tick`).
 //!
 //! A step is a function of the [`World`] and a [`StepContext`]. A sync step is any

@@ -415,7 +415,7 @@ async fn setting_stop_requested_by_hand_ends_the_task_at_its_next_iteration() {
     engine.run_for_async(ms(25)).await;
     assert_eq!(times.of(service), vec![0, 10, 20]);
 
-    assert!(engine.request_stop(service));
+    assert!(engine.set_stop_requested(service));
     engine.run_for_async(ms(50)).await;
 
     assert_eq!(times.of(service), vec![0, 10, 20], "no run after the flag");
@@ -441,7 +441,7 @@ async fn a_service_started_with_stop_requested_runs_no_task() {
     let times = add_recorder(&mut engine, BackgroundTaskParams::every(ms(10)), 0);
     let service = engine.spawn(Base);
     engine.initialize_async(service).await;
-    engine.request_stop(service);
+    engine.set_stop_requested(service);
     engine.start_async(service).await;
     engine.run_for_async(ms(50)).await;
     assert!(times.of(service).is_empty());

@@ -203,7 +203,7 @@ async fn stop_ends_the_timers_and_no_run_starts_after_it() {
     assert_eq!(engine.background_timers(), 100);
     let report = engine.run_for_async(Duration::from_millis(95)).await;
     assert_eq!(report.runs, 100 * 10);
-    engine.request_stop(services[0]);
+    engine.set_stop_requested(services[0]);
     engine.tick_async().await;
     tokio::time::advance(Duration::from_millis(10)).await;
     engine.tick_async().await;

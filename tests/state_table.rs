@@ -131,7 +131,7 @@ fn a_second_stop_is_ignored_and_runs_no_hooks() {
 fn requesting_stop_by_hand_makes_a_later_stop_a_no_op() {
     let mut engine = engine_with_log();
     let service = engine.spawn(Base);
-    assert!(engine.request_stop(service));
+    assert!(engine.set_stop_requested(service));
     let report = engine.stop(service);
     assert_eq!(report.ignored, vec![service]);
     assert_eq!(engine.state(service), Some(LifecycleState::Created));
