@@ -23,7 +23,7 @@ use crate::background_common::BACKGROUND_PLUGIN;
 use crate::builder::{EngineBuilder, EnginePlugin};
 use crate::phase_step::{PhaseStep, StepContext, StepFuture};
 
-/// Background tasks, both forms (see the [module docs](self)).
+/// Background tasks, both forms (see [`async_background`](crate::async_background) for the async form).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BackgroundPlugin;
 

@@ -18,7 +18,7 @@ pub(crate) const CONTROL_PLUGIN: &str = "control";
 #[derive(Resource, Default)]
 pub(crate) struct ControlInstalled;
 
-/// The run loop, shutdown, signals and stop-request processing (see the [module docs](self)).
+/// The run loop, shutdown, signals and stop-request processing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ControlPlugin;
 

@@ -63,12 +63,26 @@ impl Engine {
     /// assert_eq!(end, RunEnd::AllEnded);
     /// assert_eq!(engine.state(service), Some(LifecycleState::Stopped));
     /// ```
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping the future between wake-ups leaves the engine as after a `tick`;
+    /// dropped inside an operation it starts (a stop request carried out), that operation's guard
+    /// ends the phase and the next operation finishes it (see
+    /// [`initialize_async`](Self::initialize_async)). Stop requests not yet taken stay with the
+    /// [`StopHandle`](crate::StopHandle).
     pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> RunEnd {
         self.drive(None, shutdown).await
     }
 
     /// [`run`](Self::run) for at most `duration` (then [`RunEnd::Completed`]); background runs
     /// due exactly at the end are left for the next call.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping the future between wake-ups leaves the engine as after a `tick`;
+    /// dropped inside an operation it starts (a stop request carried out), that operation's guard
+    /// ends the phase and the next operation finishes it (see
+    /// [`initialize_async`](Self::initialize_async)). Stop requests not yet taken stay with the
+    /// [`StopHandle`](crate::StopHandle).
     pub async fn run_until(
         &mut self,
         duration: Duration,
@@ -83,6 +97,13 @@ impl Engine {
     ///
     /// The signals are caught only while this runs: before and after, they act as they do
     /// without it (by default, they end the process). No thread is started per call.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping the future between wake-ups leaves the engine as after a `tick` and stops listening for signals;
+    /// dropped inside an operation it starts (a stop request carried out), that operation's guard
+    /// ends the phase and the next operation finishes it (see
+    /// [`initialize_async`](Self::initialize_async)). Stop requests not yet taken stay with the
+    /// [`StopHandle`](crate::StopHandle).
     pub async fn run_with_signals(
         &mut self,
         limit: Option<Duration>,

@@ -109,7 +109,7 @@ struct StopShared {
 /// The engine is `&mut` while an operation runs, so code outside it cannot call
 /// [`Engine::stop`](crate::Engine::stop) then; the handle queues the request and wakes the engine:
 /// - a service in the middle of an `initialize` or `start` phase has its hook futures
-///   **cancelled** (dropped; listed in [`OperationReport::cancelled`], not as failures), runs no
+///   **cancelled** (dropped; listed in [`OperationReport::cancelled`](crate::OperationReport::cancelled), not as failures), runs no
 ///   further hook of that phase, skips the phase's final state and takes the stop path (ON_STOP
 ///   hooks, children) to STOPPED;
 /// - any other request is carried out by the run loop ([`Engine::run`](crate::Engine::run)) or
