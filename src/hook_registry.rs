@@ -22,7 +22,7 @@ use crate::plugin_error::PluginMissingError;
 /// kinds' C3 linearization), then registration order, reversed for ON_STOP. The engine owns these
 /// schedules and runs them with the single-threaded executor.
 #[derive(ScheduleLabel, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct HookSchedule(pub HookType);
+pub(crate) struct HookSchedule(pub HookType);
 
 /// A hook could not be registered or attached.
 #[derive(Debug, thiserror::Error)]

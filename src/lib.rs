@@ -128,7 +128,7 @@ pub use control_plugin::ControlPlugin;
 pub use default_plugins::built_in_plugins;
 pub use engine::{Engine, HookConfig};
 pub use hook_listing::HookParamsError;
-pub use hook_registry::{HookRegistrationError, HookSchedule, hook_name_of};
+pub use hook_registry::{HookRegistrationError, hook_name_of};
 pub use kind_registry::{KindError, KindInfo};
 pub use lifecycle_ecs_systems::{RunningHook, RunningHooks};
 pub use owned_runtime::OwnedRuntime;
