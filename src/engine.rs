@@ -226,6 +226,12 @@ impl Engine {
 
     /// The world, mutably (spawn extra components, insert resources, …). Use the engine's
     /// operations, not direct writes, to change lifecycle state.
+    ///
+    /// The engine's world has bevy's `FallbackErrorHandler` resource set to
+    /// [`capture_system_error`]: an `Err` returned by a hook system, or its panic, becomes a
+    /// failure of that hook's targets instead of bevy's default (a panic). Replacing the resource
+    /// turns hook errors back into bevy's behaviour; systems the user runs on this world through
+    /// their own schedules report errors the same way (to the hook running at the time, if any).
     pub fn world_mut(&mut self) -> &mut World {
         &mut self.world
     }
