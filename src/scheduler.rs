@@ -44,6 +44,13 @@ use crate::selection::Selection;
 /// A sparse batch is visited by list while `len × SPARSE_RATIO < services`, else by a dense scan.
 const SPARSE_RATIO: usize = 16;
 
+/// Whether a sparse batch of `len` services among `services` is visited by its list (else by a
+/// dense scan of the state column): lists in attach order always are; others while
+/// `len × SPARSE_RATIO < services`.
+fn visits_by_list(len: usize, services: usize, ordered: bool) -> bool {
+    ordered || len.saturating_mul(SPARSE_RATIO) < services
+}
+
 /// The services of one tree level that are in one transient state together.
 pub(crate) struct Batch {
     depth: u8,
@@ -104,8 +111,9 @@ struct PhaseFailure {
 /// Separates a scoped exit error's message from the phase's other failures.
 const ALSO_FAILED: &str = "; also failed: ";
 
-/// How services that just changed state are found (for ON_STATE_CHANGE hooks).
-enum Changed<'a> {
+/// How the services a hook targets are found: a whole batch, or a list (those that just changed
+/// state, for ON_STATE_CHANGE hooks). Not bevy's `Changed` filter.
+enum Movers<'a> {
     Batch(&'a Batch),
     List(&'a [Entity]),
 }
@@ -487,7 +495,7 @@ impl Engine {
             match operation {
                 Operation::Initialize => {
                     self.fire_state_change(
-                        Changed::Batch(&batch),
+                        Movers::Batch(&batch),
                         LifecycleState::Created,
                         transient,
                     )
@@ -495,7 +503,7 @@ impl Engine {
                 }
                 Operation::Start => {
                     self.fire_state_change(
-                        Changed::Batch(&batch),
+                        Movers::Batch(&batch),
                         LifecycleState::Initialized,
                         transient,
                     )
@@ -509,7 +517,7 @@ impl Engine {
                             .map(|(entity, _)| *entity)
                             .collect();
                         if !group.is_empty() {
-                            self.fire_state_change(Changed::List(&group), old, transient)
+                            self.fire_state_change(Movers::List(&group), old, transient)
                                 .await;
                         }
                     }
@@ -661,32 +669,32 @@ impl Engine {
         &mut self,
         operation: Option<Operation>,
         state: LifecycleState,
-        changed: &Changed<'_>,
+        changed: &Movers<'_>,
     ) {
         let services = self.service_count();
         // In a flat fleet every service is at depth 0: hooks then skip the depth check.
         let flat = self.max_depth == 0;
         let mut context = self.world.resource_mut::<PhaseContext>();
         match changed {
-            Changed::Batch(Batch {
+            Movers::Batch(Batch {
                 depth,
                 members: Members::Dense(_),
                 ..
             }) => {
                 context.begin_dense(operation, Some(state), (!flat).then_some(*depth));
             }
-            Changed::Batch(Batch {
+            Movers::Batch(Batch {
                 depth,
                 members: Members::Sparse { list, ordered },
                 ..
             }) => {
-                if !ordered && list.len().saturating_mul(SPARSE_RATIO) >= services {
+                if !visits_by_list(list.len(), services, *ordered) {
                     context.begin_dense(operation, Some(state), (!flat).then_some(*depth));
                 } else {
                     context.begin_sparse(operation, Some(state), list);
                 }
             }
-            Changed::List(list) => context.begin_sparse(operation, Some(state), list),
+            Movers::List(list) => context.begin_sparse(operation, Some(state), list),
         }
     }
 
@@ -695,7 +703,7 @@ impl Engine {
             return;
         }
         let operation = Operation::of_state(batch.state);
-        self.target_batch(operation, batch.state, &Changed::Batch(batch));
+        self.target_batch(operation, batch.state, &Movers::Batch(batch));
         self.run_hook_schedule(hook_type).await;
     }
 
@@ -831,7 +839,7 @@ impl Engine {
     /// Runs ON_STATE_CHANGE hooks for services that just went `old → new`.
     async fn fire_state_change(
         &mut self,
-        changed: Changed<'_>,
+        changed: Movers<'_>,
         old: LifecycleState,
         new: LifecycleState,
     ) {
@@ -839,8 +847,8 @@ impl Engine {
             return;
         }
         match &changed {
-            Changed::Batch(batch) if batch.is_empty() => return,
-            Changed::List([]) => return,
+            Movers::Batch(batch) if batch.is_empty() => return,
+            Movers::List([]) => return,
             _ => {}
         }
         if self.hooks.has(HookType::OnStateChange) {
@@ -852,7 +860,7 @@ impl Engine {
         }
         if self.attached.has(HookType::OnStateChange) {
             match changed {
-                Changed::Batch(batch) => self.run_attached_hooks(
+                Movers::Batch(batch) => self.run_attached_hooks(
                     HookType::OnStateChange,
                     &Batch {
                         depth: batch.depth,
@@ -860,7 +868,7 @@ impl Engine {
                         members: Members::Dense(1),
                     },
                 ),
-                Changed::List(list) => {
+                Movers::List(list) => {
                     self.attached
                         .run(&mut self.world, HookType::OnStateChange, |world, entity| {
                             list.contains(&entity)
@@ -1040,7 +1048,7 @@ impl Engine {
             let mut all_failed = failed_entities;
             if state_hooks {
                 self.fire_state_change(
-                    Changed::List(&all_failed),
+                    Movers::List(&all_failed),
                     LifecycleState::Stopping,
                     LifecycleState::Failed,
                 )
@@ -1052,7 +1060,7 @@ impl Engine {
                     members: batch.members,
                 };
                 self.fire_state_change(
-                    Changed::Batch(&stopped),
+                    Movers::Batch(&stopped),
                     LifecycleState::Stopping,
                     final_state,
                 )
@@ -1064,7 +1072,7 @@ impl Engine {
                 // Failed on entering STOPPED: AIPerf records the state at failure, "Stopped".
                 self.record_phase_failures(final_state.title(), late, &mut run.log);
                 self.fire_state_change(
-                    Changed::List(&late_entities),
+                    Movers::List(&late_entities),
                     final_state,
                     LifecycleState::Failed,
                 )
@@ -1106,7 +1114,7 @@ impl Engine {
                 state: final_state,
                 members: batch.members,
             };
-            self.fire_state_change(Changed::Batch(&finished), batch.state, final_state)
+            self.fire_state_change(Movers::Batch(&finished), batch.state, final_state)
                 .await;
             late = self.failed_since(since, final_state, depth);
             let late_entities: Vec<Entity> = late.iter().map(|failure| failure.entity).collect();
@@ -1148,13 +1156,13 @@ impl Engine {
         let stop_start = self.failure_count();
         if state_hooks {
             self.fire_state_change(
-                Changed::List(&failed_entities),
+                Movers::List(&failed_entities),
                 batch.state,
                 LifecycleState::Stopping,
             )
             .await;
             self.fire_state_change(
-                Changed::List(&late_entities),
+                Movers::List(&late_entities),
                 final_state,
                 LifecycleState::Stopping,
             )
@@ -1181,7 +1189,7 @@ impl Engine {
         self.set_states(&stopped, LifecycleState::Failed);
         if state_hooks {
             self.fire_state_change(
-                Changed::List(&stopped),
+                Movers::List(&stopped),
                 LifecycleState::Stopped,
                 LifecycleState::Failed,
             )
@@ -1225,7 +1233,7 @@ impl Engine {
         }
         self.request_stops(&services);
         if self.has_state_change_hooks() {
-            self.fire_state_change(Changed::List(&services), from, LifecycleState::Stopping)
+            self.fire_state_change(Movers::List(&services), from, LifecycleState::Stopping)
                 .await;
         }
         let stop_start = self.failure_count();
@@ -1315,7 +1323,7 @@ impl Engine {
         self.set_states(&services, LifecycleState::Failed);
         if self.has_state_change_hooks() {
             self.fire_state_change(
-                Changed::List(&services),
+                Movers::List(&services),
                 LifecycleState::Stopping,
                 LifecycleState::Failed,
             )
@@ -1381,5 +1389,31 @@ fn extend_children(list: &mut Vec<Entity>, children: &[Entity], reverse: bool) {
         list.extend(children.iter().rev());
     } else {
         list.extend_from_slice(children);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_listed_below_one_sixteenth_of_the_services_and_scanned_from_there() {
+        assert!(visits_by_list(62, 1_000, false));
+        assert!(
+            !visits_by_list(63, 1_008, false),
+            "63 × 16 = 1 008: a dense scan"
+        );
+        assert!(visits_by_list(62, 1_008, false));
+        assert!(!visits_by_list(1_000, 1_000, false));
+        assert!(
+            !visits_by_list(usize::MAX, usize::MAX, false),
+            "no overflow"
+        );
+    }
+
+    #[test]
+    fn children_in_attach_order_are_always_listed() {
+        assert!(visits_by_list(1_000, 1_000, true));
+        assert!(visits_by_list(1, 1, true));
     }
 }
