@@ -140,14 +140,22 @@ impl HookTasks<'_, '_> {
 /// that already ran skip, the rest run. With only sync hooks a phase is one pass.
 #[derive(Resource, Default, Debug)]
 pub struct HookProgress {
-    done: std::collections::HashSet<u32>,
+    /// One bit per hook slot that ran in this phase (slots are handed out densely, one per
+    /// registered hook, so this is as long as the hooks registered, in bits).
+    done: Vec<u64>,
     blocked: bool,
 }
 
 impl HookProgress {
     /// Whether hook `slot` should run now.
     pub fn ready(&self, slot: u32) -> bool {
-        !self.blocked && !self.done.contains(&slot)
+        !self.blocked && !self.ran(slot)
+    }
+
+    fn ran(&self, slot: u32) -> bool {
+        self.done
+            .get((slot / 64) as usize)
+            .is_some_and(|word| word & (1 << (slot % 64)) != 0)
     }
 
     /// Whether a hook of this run left futures to await (the hooks after it wait).
@@ -157,7 +165,11 @@ impl HookProgress {
 
     /// Marks hook `slot` done; `blocked` when it left futures to await.
     pub fn finish(&mut self, slot: u32, blocked: bool) {
-        self.done.insert(slot);
+        let word = (slot / 64) as usize;
+        if word >= self.done.len() {
+            self.done.resize(word + 1, 0);
+        }
+        self.done[word] |= 1 << (slot % 64);
         self.blocked |= blocked;
     }
 
@@ -168,7 +180,29 @@ impl HookProgress {
 
     /// Forgets which hooks ran (the phase is over).
     pub fn reset(&mut self) {
-        self.done.clear();
+        self.done.iter_mut().for_each(|word| *word = 0);
         self.blocked = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HookProgress;
+
+    #[test]
+    fn a_hook_is_ready_until_it_ran_and_every_hook_waits_while_one_is_blocked() {
+        let mut progress = HookProgress::default();
+        assert!(progress.ready(0) && progress.ready(200));
+        progress.finish(200, false);
+        assert!(!progress.ready(200), "ran in this phase");
+        assert!(progress.ready(199) && progress.ready(0));
+        progress.finish(3, true);
+        assert!(!progress.ready(4), "a blocked run holds every later hook");
+        assert!(progress.take_blocked());
+        assert!(progress.ready(4) && !progress.ready(3));
+        progress.finish(10_000, false);
+        assert!(!progress.ready(10_000));
+        progress.reset();
+        assert!(progress.ready(3) && progress.ready(200) && progress.ready(10_000));
     }
 }
