@@ -85,7 +85,7 @@ pub enum AttachChildError {
         /// The child's id.
         child: ServiceId,
     },
-    /// The tree already has a cycle (a `LifecycleParent` or `LifecycleChildren` written through
+    /// The tree already has a cycle (a `LifecycleParent` or a `LifecycleTree` list written through
     /// `world_mut()`), found on the way up from the parent or down from the child.
     #[error(
         "Cannot attach child {} to {}: the lifecycle tree already has a cycle through entity {through} (written past the engine)",

@@ -13,8 +13,8 @@ use bevy_ecs::system::{In, IntoSystem, ScheduleSystem};
 use bevy_ecs::world::World;
 use lifecycle_ecs_components::{
     BackgroundTaskParams, ExitErrorInfo, ExitErrors, HookError, HookFailures, HookInfo, HookParams,
-    HookType, KindDescriptor, KindId, Lifecycle, LifecycleChildren, LifecycleFlags,
-    LifecycleParent, LifecycleState, ServiceId, ServiceKind, UnsupportedHookError,
+    HookType, KindDescriptor, KindId, Lifecycle, LifecycleFlags, LifecycleParent, LifecycleState,
+    LifecycleTree, ServiceId, ServiceKind, UnsupportedHookError,
 };
 use lifecycle_ecs_systems::transition::Transitions;
 use lifecycle_ecs_systems::{
@@ -175,6 +175,7 @@ impl Engine {
         world.init_resource::<PhaseContext>();
         world.init_resource::<HookFutures>();
         world.init_resource::<HookProgress>();
+        world.init_resource::<LifecycleTree>();
         world.insert_resource(RunningHooks::default());
         world.insert_resource(bridge.stop_handle().clone());
         world.insert_resource(bridge.engine_async());
@@ -647,27 +648,14 @@ impl Engine {
         parent: Entity,
         child: ChildToAttach,
     ) -> Result<u8, AttachChildError> {
-        let (Some(&parent_id), Some(state), Some(flags)) = (
-            self.service_id(parent),
-            self.state(parent),
-            self.flags(parent),
-        ) else {
-            return Err(AttachChildError::NotAService(parent));
-        };
-        if state != LifecycleState::Created {
-            return Err(AttachChildError::ParentNotCreated {
-                parent: parent_id,
-                child,
-                state,
-            });
-        }
-        flags
-            .depth()
-            .checked_add(1)
-            .ok_or(AttachChildError::TooDeep {
-                parent: parent_id,
-                child,
-            })
+        let service = self.world.get_entity(parent).ok().and_then(|service| {
+            Some((
+                service.get::<ServiceId>()?,
+                service.get::<LifecycleState>()?,
+                service.get::<LifecycleFlags>()?,
+            ))
+        });
+        depth_below(parent, service, child)
     }
 
     /// Spawns `count` services of kind `kind` as children of `parent`, in one batch (much cheaper
@@ -701,9 +689,15 @@ impl Engine {
         mut extra: impl FnMut(usize) -> B,
     ) -> Result<Vec<Entity>, SpawnError> {
         let kind_id = self.spawnable_kind::<K>()?;
+        // One query for the whole batch: a lookup per parent, not one per component.
+        let mut services = self
+            .world
+            .query::<(&ServiceId, &LifecycleState, &LifecycleFlags)>();
+        let services = services.query(&self.world);
         let mut depths = Vec::with_capacity(parents.len());
         for &parent in parents {
-            depths.push(self.child_depth_under(parent, ChildToAttach::New(kind_id))?);
+            let service = services.get(parent).ok();
+            depths.push(depth_below(parent, service, ChildToAttach::New(kind_id))?);
         }
         let bytes = footprint::child_bytes::<K, B>(&mut self.world);
         let total = parents
@@ -716,42 +710,34 @@ impl Engine {
                 bytes: u64::MAX,
             })?;
         let first = self.reserve_serials::<K>(total, bytes)?;
-        if total > 0 {
-            self.make_room_for_children(parents, per_parent);
-        }
-        let children = exact_spawn::spawn_exact(&mut self.world, total, |i| {
-            let parent = i / per_parent;
-            (
-                kind.clone(),
-                LifecycleState::Created,
-                LifecycleFlags::at_depth(depths[parent]),
-                // Serials `first .. first + total` were reserved, so they fit in `u32`.
-                ServiceId::generated(kind_id, first.wrapping_add(i as u32)),
-                LifecycleParent(parents[parent]),
-                extra(i),
-            )
-        });
+        let children = lifecycle_ecs_components::spawn_linked_children(
+            &mut self.world,
+            parents,
+            per_parent,
+            |world, children| {
+                exact_spawn::spawn_exact_into(
+                    world,
+                    total,
+                    |i| {
+                        let parent = i / per_parent;
+                        (
+                            kind.clone(),
+                            LifecycleState::Created,
+                            LifecycleFlags::at_depth(depths[parent]),
+                            // Serials `first .. first + total` were reserved, so they fit in `u32`.
+                            ServiceId::generated(kind_id, first.wrapping_add(i as u32)),
+                            LifecycleParent(parents[parent]),
+                            extra(i),
+                        )
+                    },
+                    children,
+                );
+            },
+        );
         if let Some(&deepest) = depths.iter().max() {
             self.max_depth = self.max_depth.max(deepest);
         }
         Ok(children)
-    }
-
-    /// Gives each of `parents` a children list with room for `per_parent` more, in one batch for
-    /// those without one, so attaching each new child is a push in place.
-    fn make_room_for_children(&mut self, parents: &[Entity], per_parent: usize) {
-        let mut missing = Vec::new();
-        for &parent in parents {
-            match self.world.get_mut::<LifecycleChildren>(parent) {
-                Some(mut children) => children.reserve(per_parent),
-                None => missing.push(parent),
-            }
-        }
-        self.world.insert_batch_if_new(
-            missing
-                .into_iter()
-                .map(|parent| (parent, LifecycleChildren::with_capacity(per_parent))),
-        );
     }
 
     /// Spawns a service of kind `kind` and attaches it as a child of `parent`.
@@ -843,8 +829,8 @@ impl Engine {
     /// A service's lifecycle children, in attach order.
     pub fn children(&self, entity: Entity) -> &[Entity] {
         self.world
-            .get::<LifecycleChildren>(entity)
-            .map_or(&[], LifecycleChildren::as_slice)
+            .get_resource::<LifecycleTree>()
+            .map_or(&[], |tree| tree.children(entity))
     }
 
     /// How many hooks of `hook_type` are registered for kinds (attached hooks not counted).
@@ -881,4 +867,30 @@ fn hook_name_of_value<T>(_value: &T) -> Result<Arc<str>, HookRegistrationError> 
 /// constructors. (Not the `Lifecycle` marker itself: the kind may be `Lifecycle`.)
 fn root_components() -> (LifecycleState, LifecycleFlags) {
     (LifecycleState::Created, LifecycleFlags::default())
+}
+
+/// The depth a new child of `parent` gets, given the parent's id, state and flags (`None`: not a
+/// service): the parent must be CREATED with a level left below it.
+fn depth_below(
+    parent: Entity,
+    service: Option<(&ServiceId, &LifecycleState, &LifecycleFlags)>,
+    child: ChildToAttach,
+) -> Result<u8, AttachChildError> {
+    let Some((parent_id, &state, flags)) = service else {
+        return Err(AttachChildError::NotAService(parent));
+    };
+    if state != LifecycleState::Created {
+        return Err(AttachChildError::ParentNotCreated {
+            parent: *parent_id,
+            child,
+            state,
+        });
+    }
+    flags
+        .depth()
+        .checked_add(1)
+        .ok_or(AttachChildError::TooDeep {
+            parent: *parent_id,
+            child,
+        })
 }

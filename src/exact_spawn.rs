@@ -17,12 +17,31 @@ const EXACT_MIN: usize = 1 << 14;
 pub(crate) fn spawn_exact<B: Bundle<Effect: NoBundleEffect>>(
     world: &mut World,
     count: usize,
-    mut bundle: impl FnMut(usize) -> B,
+    bundle: impl FnMut(usize) -> B,
 ) -> Vec<Entity> {
+    let mut entities = Vec::new();
+    spawn_exact_into(world, count, bundle, &mut entities);
+    entities
+}
+
+/// As [`spawn_exact`], writing the entities into `entities` (which it clears) as it goes: if
+/// `bundle` panics, `entities` holds every entity spawned so far (and, for a big batch, ids
+/// allocated for the rest but not spawned).
+pub(crate) fn spawn_exact_into<B: Bundle<Effect: NoBundleEffect>>(
+    world: &mut World,
+    count: usize,
+    mut bundle: impl FnMut(usize) -> B,
+    entities: &mut Vec<Entity>,
+) {
+    entities.clear();
     let Some(allocate) = u32::try_from(count).ok().filter(|_| count >= EXACT_MIN) else {
-        return world.spawn_batch((0..count).map(bundle)).collect();
+        // Bundles first: a panicking `bundle` then never runs inside bevy's batch iterator
+        // (whose drop would call it again, mid-unwind).
+        let bundles: Vec<B> = (0..count).map(bundle).collect();
+        entities.extend(world.spawn_batch(bundles));
+        return;
     };
-    let mut entities: Vec<Entity> = world.entity_allocator().alloc_many(allocate).collect();
+    entities.extend(world.entity_allocator().alloc_many(allocate));
     // Touch the highest index first (an empty placeholder, taken back without freeing the
     // entity, which keeps it allocated for its real spawn below, one generation on).
     if let Some((at, &highest)) = entities
@@ -36,16 +55,17 @@ pub(crate) fn spawn_exact<B: Bundle<Effect: NoBundleEffect>>(
             entities[at] = next;
         }
     }
-    for (i, entity) in entities.iter_mut().enumerate() {
+    for (i, slot) in entities.iter_mut().enumerate() {
         let components = bundle(i);
-        if world.entities().check_can_spawn_at(*entity).is_ok() {
-            // Cannot fail: just checked.
-            if let Ok(spawned) = world.spawn_at(*entity, components) {
-                *entity = spawned.id();
+        let entity = *slot;
+        *slot = if world.entities().check_can_spawn_at(entity).is_ok() {
+            match world.spawn_at(entity, components) {
+                Ok(spawned) => spawned.id(),
+                // Cannot happen: just checked.
+                Err(_) => entity,
             }
         } else {
-            *entity = world.spawn(components).id();
-        }
+            world.spawn(components).id()
+        };
     }
-    entities
 }

@@ -49,7 +49,7 @@ use bevy_ecs::component::StorageType;
 use bevy_ecs::entity::{Entity, EntityGeneration, EntityLocation};
 use bevy_ecs::world::World;
 use lifecycle_ecs_components::{
-    LifecycleChildren, LifecycleFlags, LifecycleParent, LifecycleState, ServiceId, ServiceKind,
+    LifecycleFlags, LifecycleParent, LifecycleState, ServiceId, ServiceKind,
 };
 
 /// Bevy's entity meta per entity (generation, location, spawn tick and location, as bevy lays out
@@ -78,17 +78,18 @@ const SPARSE_SET_ENTRY_BYTES: usize = size_of::<Entity>() + size_of::<u32>();
 pub const SPAWN_ENTRY_BYTES: usize = size_of::<Entity>();
 
 /// The entries per child on top of a service's: its slot in its parent's children list; the
-/// parent's list itself (a [`LifecycleChildren`] in a sparse set, and the parent's row in the
-/// archetype it moves to), counted whole for every child as a parent of one child pays all of it;
-/// and the lists an operation's walk down the tree builds per level (the children in attach order,
-/// then the movers with their old state, which become the movers in place).
+/// parent's entry in the [`LifecycleTree`](lifecycle_ecs_components::LifecycleTree) (its list, 16 bytes, beside the parent's entity, and
+/// the parent's slot in the tree's index), counted whole for every child as a parent of one child
+/// pays all of it; and the lists an operation's walk down the tree builds per level (the children
+/// in attach order, then the movers with their old state, which become the movers in place).
 pub const CHILD_ENTRY_BYTES: usize = size_of::<Entity>()
-    + size_of::<LifecycleChildren>()
-    + COMPONENT_RECORD_BYTES
-    + SPARSE_SET_ENTRY_BYTES
-    + size_of::<ArchetypeEntity>()
+    + TREE_ENTRY_BYTES
+    + size_of::<u32>()
     + size_of::<Entity>()
     + size_of::<(Entity, LifecycleState)>();
+
+/// A parent's entry in the [`LifecycleTree`](lifecycle_ecs_components::LifecycleTree): its entity and its 16-byte children list.
+const TREE_ENTRY_BYTES: usize = size_of::<Entity>() + 16;
 
 /// The estimated bytes one service of kind `K`, spawned with per-service data `B` by
 /// [`Engine::spawn_batch_with`](crate::Engine::spawn_batch_with) (or one of its forms), costs

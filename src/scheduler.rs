@@ -27,8 +27,8 @@ use tracing::Instrument;
 use bevy_ecs::entity::{Entity, EntityHashMap, EntityHashSet};
 use lifecycle_ecs_components::{
     ErrorDetails, ExitErrorInfo, ExitErrors, HOOK_ERRORS_TYPE, HookError, HookFailure,
-    HookFailures, HookType, InvalidStateError, LifecycleChildren, LifecycleFlags, LifecycleParent,
-    LifecycleState, Operation, OperationError, ServiceId,
+    HookFailures, HookType, InvalidStateError, LifecycleFlags, LifecycleParent, LifecycleState,
+    LifecycleTree, Operation, OperationError, ServiceId,
 };
 use lifecycle_ecs_systems::transition::Refusals;
 use lifecycle_ecs_systems::{HookFutures, HookProgress, PhaseContext, RunningHooks, StateChange};
@@ -580,17 +580,20 @@ impl Engine {
         if all {
             // Every service one level down, grouped by parent in (reverse) attach order.
             let depth = batch.depth;
-            let mut parents = self.world.query::<(&LifecycleChildren, &LifecycleFlags)>();
-            for (children, flags) in parents.iter(&self.world) {
-                if flags.depth() == depth {
-                    extend_children(&mut list, children.as_slice(), reverse);
+            let tree = self.world.resource::<LifecycleTree>();
+            for (parent, children) in tree.parents() {
+                if self
+                    .world
+                    .get::<LifecycleFlags>(parent)
+                    .is_some_and(|flags| flags.depth() == depth)
+                {
+                    extend_children(&mut list, children, reverse);
                 }
             }
         } else if let Members::Sparse { list: parents, .. } = &batch.members {
+            let tree = self.world.resource::<LifecycleTree>();
             for &parent in parents {
-                if let Some(children) = self.world.get::<LifecycleChildren>(parent) {
-                    extend_children(&mut list, children.as_slice(), reverse);
-                }
+                extend_children(&mut list, tree.children(parent), reverse);
             }
         }
         if run.fail_path == 0

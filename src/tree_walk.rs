@@ -8,7 +8,7 @@
 
 use bevy_ecs::entity::Entity;
 use bevy_ecs::world::World;
-use lifecycle_ecs_components::{LifecycleChildren, LifecycleParent};
+use lifecycle_ecs_components::{LifecycleParent, LifecycleTree};
 
 use crate::attach_child_error::MAX_TREE_DEPTH;
 
@@ -77,10 +77,12 @@ pub(crate) fn subtree_at_depth(
     let mut index = 0;
     while let Some(&(entity, level)) = subtree.get(index) {
         index += 1;
-        let children = match world.get::<LifecycleChildren>(entity) {
-            Some(children) if !children.as_slice().is_empty() => children.as_slice(),
-            _ => continue,
-        };
+        let children = world
+            .get_resource::<LifecycleTree>()
+            .map_or(&[][..], |tree| tree.children(entity));
+        if children.is_empty() {
+            continue;
+        }
         let next = level.checked_add(1).ok_or(TreeWalkError::TooDeep)?;
         for &child in children {
             if child == forbidden {

@@ -277,3 +277,58 @@ fn children_spawned_in_a_batch_behave_like_attached_ones() {
         })
     ));
 }
+
+#[test]
+fn batch_children_join_existing_lists_and_repeated_parents_in_order() {
+    let mut engine = Engine::new();
+    let a = engine.spawn(Parent);
+    let b = engine.spawn(Parent);
+    let first = engine.spawn_child(a, Child).unwrap();
+    // `a` already has a list (one child inline); `b` has none; `a` is named twice, after `b`.
+    let kids = engine
+        .spawn_children_with(&[a, b, a], Child, 2, |_| ())
+        .unwrap();
+    assert_eq!(kids.len(), 6);
+    assert_eq!(
+        engine.children(a),
+        &[first, kids[0], kids[1], kids[4], kids[5]]
+    );
+    assert_eq!(engine.children(b), &kids[2..4]);
+    let report = engine.initialize(Selection::All);
+    assert_eq!(report.moved, 9);
+}
+
+#[test]
+fn a_panicking_extra_closure_leaves_every_spawned_child_in_its_parents_list() {
+    // Both spawn paths: a small batch and one big enough for the exact-size path.
+    for per_parent in [4, 20_000] {
+        let mut engine = Engine::new();
+        let parents = engine.spawn_batch(Parent, 2);
+        let panic_at = per_parent + 1;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.spawn_children_with(&parents, Child, per_parent, |i| {
+                assert!(i != panic_at, "no bundle for child {i}");
+            })
+        }));
+        assert!(outcome.is_err());
+        let linked: Vec<Entity> = parents
+            .iter()
+            .flat_map(|&parent| engine.children(parent).to_vec())
+            .collect();
+        // Every child that exists is listed under its parent, and links back to it.
+        for &child in &linked {
+            let link = engine.world().get::<lifecycle_ecs::LifecycleParent>(child);
+            assert!(link.is_some());
+        }
+        let mut with_link = engine
+            .world_mut()
+            .query::<(Entity, &lifecycle_ecs::LifecycleParent)>();
+        let count = with_link.iter(engine.world()).count();
+        assert_eq!(count, linked.len());
+        // The engine goes on: a later batch links through the per-child hook as usual.
+        let more = engine.spawn_children(parents[1], Child, 1).unwrap();
+        assert_eq!(engine.children(parents[1]).last(), more.last());
+        let report = engine.initialize(Selection::All);
+        assert_eq!(report.moved, count + 3);
+    }
+}

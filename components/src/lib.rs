@@ -10,7 +10,7 @@
 //! Hooks are keyed by [`HookType`]; a kind declares the hook types it provides and
 //! [`UnsupportedHookError`] rejects the rest at registration. Failures of hooks land in the
 //! [`HookFailures`] resource; a failed service gets [`ExitErrors`] in AIPerf's [`ExitErrorInfo`] shape.
-//! Children are attached with the [`LifecycleParent`] / [`LifecycleChildren`] relationship.
+//! Children are attached with the [`LifecycleParent`] link, their lists kept in the [`LifecycleTree`] resource.
 //!
 //! ```
 //! use bevy_ecs::prelude::*;
@@ -52,7 +52,7 @@ pub use invalid_state_error::InvalidStateError;
 pub use kind_id::{KindId, KindsExhaustedError};
 pub use lifecycle_flags::LifecycleFlags;
 pub use lifecycle_state::{LifecycleState, UnknownStateError};
-pub use lifecycle_tree::{LifecycleChildren, LifecycleParent};
+pub use lifecycle_tree::{LifecycleParent, LifecycleTree, spawn_linked_children};
 pub use operation::{Disposition, Operation};
 pub use operation_scope::{OperationError, try_operation, try_operation_async};
 pub use service_description::{ServiceDescription, ServiceLabel, ServiceRepr};
@@ -64,7 +64,7 @@ pub use unsupported_hook_error::UnsupportedHookError;
 pub mod prelude {
     #[doc(hidden)]
     pub use crate::{
-        ExitErrorInfo, ExitErrors, HookError, HookFailures, HookType, Lifecycle, LifecycleChildren,
-        LifecycleFlags, LifecycleParent, LifecycleState, Operation, ServiceId, ServiceKind,
+        ExitErrorInfo, ExitErrors, HookError, HookFailures, HookType, Lifecycle, LifecycleFlags,
+        LifecycleParent, LifecycleState, LifecycleTree, Operation, ServiceId, ServiceKind,
     };
 }

@@ -17,7 +17,11 @@ use bevy_ecs::component::Component;
 /// assert!(flags.stop_requested());
 /// assert_eq!(flags.depth(), 0);
 /// ```
+///
+/// Removing a service's flags (or despawning it) orphans its lifecycle children: they become
+/// roots (see [`LifecycleParent`](crate::LifecycleParent)).
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[component(on_remove = crate::lifecycle_tree::orphan_children)]
 pub struct LifecycleFlags {
     bits: u8,
     depth: u8,
