@@ -31,6 +31,7 @@
 //! assert_eq!(engine.world().resource::<StartedBatches>().0, 1, "one batch, not ten services");
 //! ```
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ use bevy_ecs::world::{FromWorld, World};
 
 use crate::async_bridge::AsyncBridge;
 use crate::engine::Engine;
+use crate::hook_owner::HookOwner;
 use crate::phase_step::{
     AsyncStepFn, PhaseStep, PhaseSteps, Step, StepContext, StepFn, StepFuture,
 };
@@ -46,6 +48,7 @@ use crate::plugin_error::PluginError;
 use crate::runtime::{
     DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_SOFT_DEADLINE, EngineRuntime,
 };
+use lifecycle_ecs_components::HookType;
 
 /// How long a stop waits for cancelled async background tasks to end (5 s).
 pub const DEFAULT_TASK_STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -122,6 +125,7 @@ pub struct EngineBuilder {
     plugins: Vec<Arc<str>>,
     steps: PhaseSteps,
     setups: Vec<Setup>,
+    hook_owners: HashMap<HookType, HookOwner>,
 }
 
 impl EngineBuilder {
@@ -140,6 +144,7 @@ impl EngineBuilder {
             plugins: Vec::new(),
             steps: PhaseSteps::default(),
             setups: Vec::new(),
+            hook_owners: HashMap::new(),
         }
     }
 
@@ -269,6 +274,15 @@ impl EngineBuilder {
         Ok(self)
     }
 
+    /// Makes the plugin being added the owner of `hook_type`: hooks of that type registered
+    /// with [`Engine::add_hook_with`](crate::Engine::add_hook_with) are built with the owner's
+    /// guard and handed to it, instead of running from the engine's hook registry (see
+    /// [`HookOwner`]). The last owner of a type wins.
+    pub fn own_hook_type(&mut self, hook_type: HookType, owner: HookOwner) -> &mut Self {
+        self.hook_owners.insert(hook_type, owner);
+        self
+    }
+
     /// Runs `setup` on the new engine's world when it is built, with the final settings.
     pub fn on_build(
         &mut self,
@@ -296,10 +310,16 @@ impl EngineBuilder {
             settings.soft_deadline,
         );
         let setups = self.setups;
-        Engine::assemble(bridge, self.steps, self.plugins, |world| {
-            for setup in &setups {
-                setup(world, &settings);
-            }
-        })
+        Engine::assemble(
+            bridge,
+            self.steps,
+            self.plugins,
+            self.hook_owners,
+            |world| {
+                for setup in &setups {
+                    setup(world, &settings);
+                }
+            },
+        )
     }
 }

@@ -6,11 +6,13 @@
 //! | [`WatchdogPlugin`] | the thread reporting sync hooks past the soft deadline | — |
 //! | [`StateWatchPlugin`] | [`Engine::watch`] | `AfterOperation` (publish watched states) |
 //! | [`ControlPlugin`] | the run loop, shutdown, signals, carrying out stop requests | — |
+//! | [`BusPlugin`] | the in-process message bus and ON_MESSAGE hooks ([`messaging::bus`](crate::messaging::bus)) | `RunLoopTick` (pump the bus) |
 
 use crate::background_plugin::BackgroundPlugin;
 use crate::builder::{EngineBuilder, EnginePlugin};
 use crate::control_plugin::ControlPlugin;
 use crate::engine::Engine;
+use crate::messaging::bus::BusPlugin;
 use crate::state_watch::StateWatchPlugin;
 use crate::watchdog::WatchdogPlugin;
 
@@ -21,6 +23,7 @@ pub fn built_in_plugins() -> Vec<Box<dyn EnginePlugin>> {
         Box::new(WatchdogPlugin),
         Box::new(StateWatchPlugin),
         Box::new(ControlPlugin),
+        Box::new(BusPlugin),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! The engine: a world of services, its kinds, its hooks, and the operations that move them.
 
 use std::any::TypeId;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ use crate::attach_child_error::{AttachChildError, ChildToAttach};
 use crate::attached_hooks::{AttachedHooks, HookOutput};
 use crate::exact_spawn;
 use crate::footprint;
+use crate::hook_owner::HookOwner;
 use crate::hook_registry::{HookRegistrationError, HookRegistry, hook_name_of};
 use crate::kind_registry::{KindError, KindInfo, KindRegistry};
 use crate::phase_step::{PhaseStep, PhaseSteps, StepContext};
@@ -156,6 +158,8 @@ pub struct Engine {
     pub(crate) steps: PhaseSteps,
     /// The names of the plugins the engine was built with.
     plugins: Vec<Arc<str>>,
+    /// Hook types a plugin runs itself (message-driven hooks), and how it takes them.
+    hook_owners: HashMap<HookType, HookOwner>,
     /// An operation's future was dropped mid-phase: the next operation first finishes the
     /// services it left (see `abandoned_operation`).
     pub(crate) abandoned: bool,
@@ -168,6 +172,7 @@ impl Engine {
         bridge: AsyncBridge,
         steps: PhaseSteps,
         plugins: Vec<Arc<str>>,
+        hook_owners: HashMap<HookType, HookOwner>,
         setup: impl FnOnce(&mut World),
     ) -> Self {
         let mut world = World::new();
@@ -202,6 +207,7 @@ impl Engine {
             abandoned: false,
             steps,
             plugins,
+            hook_owners,
         }
     }
 
@@ -324,6 +330,18 @@ impl Engine {
     ) -> Result<(), HookRegistrationError> {
         let kind = self.validated_kind::<K>(hook_type)?;
         let info = config.info_for::<K>(hook_type);
+        if let Some(owner) = self
+            .hook_owners
+            .get(&hook_type)
+            .copied()
+            .filter(|owner| (owner.claims)(&info))
+        {
+            let owned =
+                self.hooks
+                    .add_owned::<K, M>(&mut self.world, &kind, info, system, &owner)?;
+            (owner.store)(&mut self.world, owned);
+            return Ok(());
+        }
         self.hooks.add::<K, M>(&mut self.world, &kind, info, system)
     }
 
@@ -812,6 +830,16 @@ impl Engine {
     /// A service's flags (stop requested, was initialized / started / stopped, depth).
     pub fn flags(&self, entity: Entity) -> Option<LifecycleFlags> {
         self.world.get::<LifecycleFlags>(entity).copied()
+    }
+
+    /// The AIPerf service type of a service: the first
+    /// [`SERVICE_TYPE`](lifecycle_ecs_components::ServiceKind::SERVICE_TYPE) along its kind's
+    /// linearization (`None`: not a service, or no kind of it declares one).
+    pub fn service_type(&self, entity: Entity) -> Option<&'static str> {
+        let id = self.world.get::<ServiceId>(entity)?;
+        self.world
+            .get_resource::<crate::kind_registry::KindServiceTypes>()?
+            .of(id.kind())
     }
 
     /// A service's id.

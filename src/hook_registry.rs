@@ -50,6 +50,15 @@ pub enum HookRegistrationError {
     /// engine).
     #[error(transparent)]
     PluginMissing(#[from] PluginMissingError),
+    /// The hook's parameters do not fit its hook type (an ON_MESSAGE hook without message
+    /// types, say).
+    #[error("hook `{hook}`: {reason}")]
+    InvalidParams {
+        /// The hook's name.
+        hook: Arc<str>,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// The name AIPerf would give a hook: its function's last path segment.
@@ -163,8 +172,23 @@ impl HookRegistry {
         system: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> Result<(), HookRegistrationError> {
         let slot = self.next_slot;
+        let (_, schedule) =
+            self.build_hook::<K, M>(world, &info, system, exit_hook::<K>(slot).into_configs())?;
+        self.insert(kind, info, slot, Some(Box::new(schedule)));
+        Ok(())
+    }
+
+    /// Builds the next slot's hook schedule: the entering guard, `system`, then `exit`; takes
+    /// the slot only when the schedule builds.
+    fn build_hook<K: ServiceKind, M>(
+        &mut self,
+        world: &mut World,
+        info: &HookInfo,
+        system: impl IntoScheduleConfigs<ScheduleSystem, M>,
+        exit: bevy_ecs::schedule::ScheduleConfigs<ScheduleSystem>,
+    ) -> Result<(ActiveHook, Schedule), HookRegistrationError> {
         let active = ActiveHook {
-            slot,
+            slot: self.next_slot,
             name: info.name.clone(),
             kind: K::NAME,
             hook_type: info.hook_type,
@@ -172,11 +196,44 @@ impl HookRegistry {
         };
         let mut schedule = Schedule::new(HookSchedule(info.hook_type));
         schedule.set_executor(SingleThreadedExecutor::new());
-        schedule.add_systems((enter_hook(active), system, exit_hook::<K>(slot)).chain());
+        schedule.add_systems((enter_hook(active.clone()), system, exit).chain());
         build(&mut schedule, world)?;
         self.next_slot += 1;
-        self.insert(kind, info, slot, Some(Box::new(schedule)));
-        Ok(())
+        Ok((active, schedule))
+    }
+
+    /// Builds the schedule of a hook whose type a plugin owns (`owner`'s guard after it) and
+    /// lists the hook; the caller hands the schedule to the owner.
+    ///
+    /// # Errors
+    /// [`HookRegistrationError::Schedule`] if the hook's schedule does not build.
+    pub fn add_owned<K: ServiceKind, M>(
+        &mut self,
+        world: &mut World,
+        kind: &KindInfo,
+        info: HookInfo,
+        system: impl IntoScheduleConfigs<ScheduleSystem, M>,
+        owner: &crate::hook_owner::HookOwner,
+    ) -> Result<crate::hook_owner::OwnedHook, HookRegistrationError> {
+        let slot = self.next_slot;
+        let exit = {
+            let upcoming = ActiveHook {
+                slot,
+                name: info.name.clone(),
+                kind: K::NAME,
+                hook_type: info.hook_type,
+                timeout: info.timeout,
+            };
+            (owner.exit)(&upcoming)
+        };
+        let (active, schedule) = self.build_hook::<K, M>(world, &info, system, exit)?;
+        self.insert(kind, info.clone(), slot, None);
+        Ok(crate::hook_owner::OwnedHook {
+            info,
+            active,
+            position: kind.position,
+            schedule,
+        })
     }
 
     /// Lists a hook that another part of the engine runs (a background task) under `slot`.

@@ -64,6 +64,45 @@ pub struct KindInfo {
     pub component: ComponentId,
     /// The kind's linearization, most derived first (Python's `__mro__`).
     pub linearization: Vec<TypeId>,
+    /// The kind's AIPerf service type: its own [`SERVICE_TYPE`](lifecycle_ecs_components::ServiceKind::SERVICE_TYPE),
+    /// else the first one declared along its linearization.
+    pub service_type: Option<&'static str>,
+}
+
+/// The service type of every registered kind, by [`KindId::index`]: a World resource, so systems
+/// that route by service type read it without the engine.
+#[derive(bevy_ecs::resource::Resource, Default, Debug)]
+pub(crate) struct KindServiceTypes {
+    by_kind: Vec<Option<&'static str>>,
+}
+
+impl KindServiceTypes {
+    /// The service type of services spawned as kind `kind` (`None`: no type, or not registered).
+    #[inline]
+    pub(crate) fn of(&self, kind: KindId) -> Option<&'static str> {
+        self.by_kind
+            .get(usize::from(kind.index()))
+            .copied()
+            .flatten()
+    }
+
+    /// The kinds (by [`KindId::index`]) whose services have service type `wanted`.
+    pub(crate) fn kinds_with(&self, wanted: &str) -> Vec<u16> {
+        self.by_kind
+            .iter()
+            .enumerate()
+            .filter(|(_, service_type)| **service_type == Some(wanted))
+            .filter_map(|(index, _)| u16::try_from(index).ok())
+            .collect()
+    }
+
+    fn set(&mut self, kind: KindId, service_type: Option<&'static str>) {
+        let index = usize::from(kind.index());
+        if index >= self.by_kind.len() {
+            self.by_kind.resize(index + 1, None);
+        }
+        self.by_kind[index] = service_type;
+    }
 }
 
 /// The registered kinds of one engine.
@@ -108,6 +147,7 @@ impl KindRegistry {
         for base in linearization[1..].iter().rev() {
             self.register(world, *base)?;
         }
+        let service_type = linearization.iter().find_map(|k| k.service_type);
         let linearization: Vec<TypeId> = linearization.iter().map(|k| k.type_id).collect();
 
         // Hooks run base-first, i.e. in reverse linearization: positions must increase along it.
@@ -152,8 +192,12 @@ impl KindRegistry {
             provided,
             component,
             linearization,
+            service_type,
         };
         self.next_position += 1;
+        world
+            .get_resource_or_init::<KindServiceTypes>()
+            .set(info.id, info.service_type);
         Ok(self.kinds.entry(kind.type_id).or_insert(info))
     }
 }

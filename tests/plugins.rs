@@ -140,7 +140,10 @@ fn built_in_steps_are_registered_in_order_and_user_steps_follow() {
         ["state_watch::publish", "record"]
     );
     assert_eq!(names(PhaseStep::StopRequested), ["background::wind_down"]);
-    assert_eq!(names(PhaseStep::RunLoopTick), ["background::tick"]);
+    assert_eq!(
+        names(PhaseStep::RunLoopTick),
+        ["background::tick", "bus::pump"]
+    );
     assert!(names(PhaseStep::Barrier).is_empty());
 }
 

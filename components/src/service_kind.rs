@@ -52,6 +52,11 @@ pub trait ServiceKind: Component + Default {
     type Bases: KindList;
     /// The hook types this kind declares (AIPerf's `@provides_hooks`); inherited by derived kinds.
     const PROVIDES: &'static [HookType] = &[];
+    /// The AIPerf service type string of this kind's services (`"worker"`, `"timing_manager"`),
+    /// used by messages targeted at a service type. A service's type is the first one declared
+    /// along its kind's linearization, most derived first; `None` everywhere means the service
+    /// has no type and only broadcasts and messages targeted at it by id reach it.
+    const SERVICE_TYPE: Option<&'static str> = None;
 }
 
 /// Everything the engine needs to know about a kind, without its type.
@@ -63,6 +68,8 @@ pub struct KindDescriptor {
     pub name: &'static str,
     /// [`ServiceKind::PROVIDES`].
     pub provides: &'static [HookType],
+    /// [`ServiceKind::SERVICE_TYPE`].
+    pub service_type: Option<&'static str>,
     /// The descriptors of the kind's direct bases, in declaration order.
     pub bases: fn() -> Vec<KindDescriptor>,
     /// Registers the kind's marker component in a world.
@@ -76,6 +83,7 @@ impl KindDescriptor {
             type_id: TypeId::of::<K>(),
             name: K::NAME,
             provides: K::PROVIDES,
+            service_type: K::SERVICE_TYPE,
             bases: K::Bases::descriptors,
             register_component: |world| world.register_component::<K>(),
         }

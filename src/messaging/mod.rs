@@ -1,7 +1,7 @@
 //! Messaging: AIPerf's message types in their exact JSON wire shape.
 //!
-//! This module is the message *data* layer. The bus that routes these messages between
-//! services (topics, subscriptions, command round trips) will sit beside it here later.
+//! This module is the message *data* layer and, in [`bus`], the in-process bus that routes
+//! these messages between services (topics, targeting, ON_MESSAGE hooks in batches).
 //!
 //! # The wire shape
 //!
@@ -50,8 +50,11 @@
 //!   [`Status::new`] and [`Heartbeat::new`] stamp the time of construction.
 //! - `command_id` is required here (AIPerf generates a uuid4 when it is absent).
 
+pub mod bus;
+mod clients;
 mod message;
 
+pub use clients::MessageBusClient;
 pub use message::*;
 
 /// What [`wire_message!`](crate::wire_message) expands to needs; not part of the API.

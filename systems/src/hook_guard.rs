@@ -75,3 +75,12 @@ pub fn exit_hook<K: ServiceKind>(
         HOOK_SPAN.with(|span| span.borrow_mut().take());
     }
 }
+
+/// What a guard after a hook whose type a plugin owns does first: marks the hook finished,
+/// closes its span, and returns the error or panic the hook system ended with, if any (the
+/// owner decides what it means: a message handler's error never fails its service).
+pub fn leave_hook(running: &RunningHooks) -> Option<HookError> {
+    running.sync_finished();
+    HOOK_SPAN.with(|span| span.borrow_mut().take());
+    take_system_error()
+}

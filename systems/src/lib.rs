@@ -33,7 +33,7 @@ mod running_hooks;
 mod targets;
 pub mod transition;
 
-pub use hook_guard::{capture_system_error, enter_hook, exit_hook, take_system_error};
+pub use hook_guard::{capture_system_error, enter_hook, exit_hook, leave_hook, take_system_error};
 pub use hook_tasks::{HookFuture, HookFutures, HookProgress, HookTasks, QueuedHookFuture};
 pub use panic_payload::{drop_quietly, panic_message, panicked, take_panic_message};
 pub use phase_context::{ActiveHook, PhaseContext, StateChange, TargetFilter};
