@@ -160,6 +160,10 @@ impl<'w, 's, K: ServiceKind, M: Receivable, D: IterQueryData + 'static>
             }
             let indices: Vec<usize> = round.indices(topic).collect();
             for index in indices {
+                // Bounds checked once here; the vectors have one entry per envelope.
+                if index >= round.envelopes.len() {
+                    continue;
+                }
                 let envelope = &round.envelopes[index];
                 let Some(view) = M::view(&*envelope.payload) else {
                     failures.push(HandlerFailure {

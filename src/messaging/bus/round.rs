@@ -18,15 +18,16 @@ enum Slice {
 }
 
 impl Slice {
-    fn push(&mut self, index: u32) {
+    /// Appends the envelopes `start..end` (after every index already held).
+    fn push_run(&mut self, start: u32, end: u32) {
         match self {
-            Slice::Run(_, end) if *end == index => *end += 1,
-            Slice::Run(start, end) => {
-                let mut list: Vec<u32> = (*start..*end).collect();
-                list.push(index);
+            Slice::Run(_, last) if *last == start => *last = end,
+            Slice::Run(first, last) => {
+                let mut list: Vec<u32> = (*first..*last).collect();
+                list.extend(start..end);
                 *self = Slice::List(list);
             }
-            Slice::List(list) => list.push(index),
+            Slice::List(list) => list.extend(start..end),
         }
     }
 }
@@ -60,7 +61,12 @@ impl BusRound {
         self.reached.clear();
         self.reached.resize(envelopes.len(), 0);
         let mut last: Option<(*const u8, usize, TopicId)> = None;
-        for (index, envelope) in envelopes.iter().enumerate() {
+        // The run of consecutive envelopes of one topic being gathered: one map update per run,
+        // not per envelope.
+        let mut run: Option<(TopicId, u32)> = None;
+        // A round holds at most what fits in memory: far fewer than 2^32 envelopes.
+        let count = u32::try_from(envelopes.len()).unwrap_or(u32::MAX);
+        for (index, envelope) in (0..count).zip(envelopes.iter()) {
             let name = envelope.message_type();
             // Batches are runs of one type: compare the string's address before hashing it.
             let topic = match last {
@@ -71,14 +77,26 @@ impl BusRound {
                     topic
                 }
             };
-            // A round holds at most what fits in memory: far fewer than 2^32 envelopes.
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
-            self.by_topic
-                .entry(topic)
-                .and_modify(|slice| slice.push(index))
-                .or_insert(Slice::Run(index, index + 1));
+            match run {
+                Some((current, _)) if current == topic => {}
+                Some((current, start)) => {
+                    self.add_run(current, start, index);
+                    run = Some((topic, index));
+                }
+                None => run = Some((topic, index)),
+            }
+        }
+        if let Some((topic, start)) = run {
+            self.add_run(topic, start, count);
         }
         self.envelopes = envelopes;
+    }
+
+    fn add_run(&mut self, topic: TopicId, start: u32, end: u32) {
+        self.by_topic
+            .entry(topic)
+            .and_modify(|slice| slice.push_run(start, end))
+            .or_insert(Slice::Run(start, end));
     }
 
     /// The indices of the envelopes of `topic`, in publish order.
