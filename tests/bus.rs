@@ -520,3 +520,15 @@ async fn the_run_loop_delivers_what_handles_publish() {
     let got: Vec<i64> = inbox(&engine, worker).iter().map(|m| m.1).collect();
     assert_eq!(got, [0, 1, 2, 3, 4]);
 }
+
+#[test]
+fn a_handle_outliving_its_engine_reports_a_closed_bus() {
+    let engine = Engine::new();
+    let bus = engine.bus_handle().unwrap();
+    drop(engine);
+    assert_eq!(
+        bus.publish(None, Target::Broadcast, ping(1)),
+        Err(lifecycle_ecs::messaging::bus::BusClosedError)
+    );
+    assert!(bus.publish_all(Vec::new()).is_ok(), "nothing to send");
+}
