@@ -532,3 +532,44 @@ fn a_handle_outliving_its_engine_reports_a_closed_bus() {
     );
     assert!(bus.publish_all(Vec::new()).is_ok(), "nothing to send");
 }
+
+/// A user message whose serialization panics.
+struct Hostile;
+
+impl serde::Serialize for Hostile {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("hostile serializer")
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Hostile {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Ok(Hostile)
+    }
+}
+
+impl Message for Hostile {
+    const MESSAGE_TYPE: &'static str = "ping";
+}
+
+#[test]
+fn a_message_whose_serde_code_panics_is_a_handler_error_not_a_lost_round() {
+    let mut engine = engine_with_recorder(&["ping"]);
+    engine.record_traffic(true);
+    let worker = engine.spawn_with(Worker, Inbox::default());
+    engine.initialize(Selection::All);
+    // The raw handler must encode it to read it: that panics, once per handler.
+    engine.publish(None, Target::Broadcast, Hostile).unwrap();
+    engine.publish(None, Target::Broadcast, ping(2)).unwrap();
+    engine.pump_messages();
+    assert_eq!(inbox(&engine, worker), [("ping".into(), 2, None)]);
+    let report = engine.bus_report().unwrap();
+    assert_eq!(report.handler_error_total(), 1);
+    assert_eq!(report.routed, 2);
+    let traffic = engine.traffic().unwrap();
+    assert_eq!(
+        traffic.envelopes[0].json, None,
+        "no JSON for the hostile one"
+    );
+    assert!(traffic.envelopes[1].json.is_some());
+}

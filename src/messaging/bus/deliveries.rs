@@ -11,7 +11,7 @@ use bevy_ecs::system::{Query, Res, ResMut, SystemParam};
 use lifecycle_ecs_components::{HookError, LifecycleState, ServiceId, ServiceKind};
 
 use super::round::HandlerFailure;
-use super::{BusRound, Receivable, Target};
+use super::{BusRound, Receivable, Target, View};
 use crate::kind_registry::KindServiceTypes;
 
 type DeliveryQuery<'w, 's, K, D> = Query<'w, 's, (Entity, &'static LifecycleState, D), With<K>>;
@@ -165,15 +165,12 @@ impl<'w, 's, K: ServiceKind, M: Receivable, D: IterQueryData + 'static>
                     continue;
                 }
                 let envelope = &round.envelopes[index];
-                let Some(view) = M::view(&*envelope.payload) else {
-                    failures.push(HandlerFailure {
-                        error: HookError::msg(format!(
-                            "a `{}` message cannot be read as {}",
-                            envelope.message_type(),
-                            core::any::type_name::<M>()
-                        )),
-                    });
-                    continue;
+                let view = match read::<M>(&*envelope.payload) {
+                    Ok(view) => view,
+                    Err(error) => {
+                        failures.push(HandlerFailure { error });
+                        continue;
+                    }
                 };
                 let message: &M = &view;
                 let sender = envelope.sender;
@@ -240,7 +237,7 @@ impl<'w, 's, K: ServiceKind, M: Receivable, D: IterQueryData + 'static>
         for &topic in round.hook_topics.iter() {
             for index in round.indices(topic) {
                 let envelope = &round.envelopes[index];
-                if M::view(&*envelope.payload).is_none() {
+                if read::<M>(&*envelope.payload).is_err() {
                     continue;
                 }
                 n += match &envelope.target {
@@ -291,6 +288,20 @@ fn calls_for<M, I, E: Into<HookError>>(
         Err(payload) => failures.push(HandlerFailure {
             error: lifecycle_ecs_systems::panicked(payload),
         }),
+    }
+}
+
+/// `payload` as `M`, or why it cannot be: not that type, or a user type whose conversion
+/// (its serde code) panicked.
+fn read<M: Receivable>(payload: &dyn super::Payload) -> Result<View<'_, M>, HookError> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| M::view(payload))) {
+        Ok(Some(view)) => Ok(view),
+        Ok(None) => Err(HookError::msg(format!(
+            "a `{}` message cannot be read as {}",
+            payload.message_type(),
+            core::any::type_name::<M>()
+        ))),
+        Err(panic) => Err(lifecycle_ecs_systems::panicked(panic)),
     }
 }
 

@@ -29,12 +29,20 @@ pub struct TrafficMirror {
 
 impl TrafficMirror {
     pub(crate) fn record(&mut self, envelopes: &[Envelope]) {
-        self.envelopes
-            .extend(envelopes.iter().map(|envelope| MirroredEnvelope {
+        self.envelopes.extend(envelopes.iter().map(|envelope| {
+            MirroredEnvelope {
                 message_type: envelope.message_type().to_owned(),
                 sender: envelope.sender,
                 target: envelope.target.clone(),
-                json: envelope.payload.encode().ok(),
-            }));
+                // A user type's serde code may panic: the mirror then keeps no JSON for it.
+                json: std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    envelope.payload.encode().ok()
+                }))
+                .unwrap_or_else(|panic| {
+                    lifecycle_ecs_systems::drop_quietly(panic);
+                    None
+                }),
+            }
+        }));
     }
 }
